@@ -1,0 +1,1 @@
+//! Applications composed from the workspace crates; the binaries live in `src/bin/`.

@@ -1,0 +1,462 @@
+//! The postoffice: box storage and the linkages between boxes, with chains collapsed.
+//!
+//! Every box, inbox or outbox, is a [`Node`]: a queue of its own plus at most one outgoing
+//! link (`target`) and any number of incoming ones (`sources`). A send goes to the *final*
+//! node of the chain starting at the sending box; that node's queue is where the message is
+//! stored. An unlinked inbox is its own final node (ordinary delivery); so is an unlinked
+//! outbox, which is how an unlinked outbox keeps its messages until it is linked (Axon
+//! discards them).
+//!
+//! Invariants (all changed only while [`TOPOLOGY`] is held):
+//! - `target.is_some() == resolved.is_some()`, and a node with a target has an empty queue:
+//!   linking moves the queue forward, in order, to the new final node.
+//! - Following targets never loops: a link that would close a cycle is refused.
+//! - After every link operation, each node's `resolved` is its true final node. Between the
+//!   steps of one operation a node's `resolved` may briefly name a node that has itself just
+//!   become a forwarder; a sender that meets such a node simply follows it (see [`Node::push`]).
+//!   So a send costs the same whatever the chain length: normally one hop.
+//! - Lock order is upstream before downstream. Senders lock their own box and then its final
+//!   node; link operations lock a source and then its final node. No path locks
+//!   downstream-then-upstream, so there is no lock-order deadlock.
+
+use std::any::{Any, TypeId};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::Waker;
+
+use crate::task::TaskCell;
+use crate::{ComponentId, lock};
+
+/// Serialises structural changes (link, unlink) across the whole process. They are rare;
+/// sends and receives never take this lock.
+static TOPOLOGY: Mutex<()> = Mutex::new(());
+
+/// Which way a box faces.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Messages arrive here.
+    Inbox,
+    /// Messages leave from here.
+    Outbox,
+}
+
+/// Unbounded capacity.
+const UNBOUNDED: usize = usize::MAX;
+
+pub(crate) struct Node<T> {
+    pub(crate) name: Arc<str>,
+    pub(crate) dir: Direction,
+    pub(crate) owner: Arc<TaskCell>,
+    inner: Mutex<NodeInner<T>>,
+}
+
+struct NodeInner<T> {
+    buf: VecDeque<T>,
+    /// Applies only while this node is a final node (Axon: a limit mid-chain is inert).
+    capacity: usize,
+    /// The final node sends go to; `None` means this node is final.
+    resolved: Option<Arc<Node<T>>>,
+    /// Messages ever stored in this node's own queue.
+    through: u64,
+    /// Senders waiting for space in this node's queue.
+    space_waiters: Vec<Waker>,
+    /// Rarely used, so kept out of line to keep idle boxes small.
+    links: Option<Box<Links<T>>>,
+}
+
+struct Links<T> {
+    target: Option<Arc<Node<T>>>,
+    sources: Vec<Weak<Node<T>>>,
+}
+
+/// A send refused because the final node is full. Carries the message back, and where it
+/// was refused (for deadlock reports).
+pub(crate) struct Refused<T> {
+    pub(crate) msg: T,
+    pub(crate) at: (ComponentId, Arc<str>),
+}
+
+impl<T> NodeInner<T> {
+    fn links_mut(&mut self) -> &mut Links<T> {
+        self.links.get_or_insert_with(|| {
+            Box::new(Links {
+                target: None,
+                sources: Vec::new(),
+            })
+        })
+    }
+    fn target(&self) -> Option<&Arc<Node<T>>> {
+        self.links.as_ref().and_then(|l| l.target.as_ref())
+    }
+    fn take_waiters(&mut self) -> Vec<Waker> {
+        std::mem::take(&mut self.space_waiters)
+    }
+}
+
+fn wake_all(waiters: Vec<Waker>) {
+    for w in waiters {
+        w.wake();
+    }
+}
+
+impl<T: Send + 'static> Node<T> {
+    pub(crate) fn new(
+        name: Arc<str>,
+        dir: Direction,
+        owner: Arc<TaskCell>,
+        capacity: Option<usize>,
+    ) -> Self {
+        Node {
+            name,
+            dir,
+            owner,
+            inner: Mutex::new(NodeInner {
+                buf: VecDeque::new(),
+                capacity: capacity.unwrap_or(UNBOUNDED),
+                resolved: None,
+                through: 0,
+                space_waiters: Vec::new(),
+                links: None,
+            }),
+        }
+    }
+
+    /// Stores `msg` in this node's own queue if there is room; the caller holds its lock and
+    /// has checked that this node is final. Registers `waker` for space if there is none.
+    fn store(&self, g: &mut NodeInner<T>, msg: T, waker: Option<&Waker>) -> Result<(), Refused<T>> {
+        if g.buf.len() >= g.capacity {
+            if let Some(w) = waker {
+                if !g.space_waiters.iter().any(|x| x.will_wake(w)) {
+                    g.space_waiters.push(w.clone());
+                }
+            }
+            return Err(Refused {
+                msg,
+                at: (self.owner.id, self.name.clone()),
+            });
+        }
+        g.buf.push_back(msg);
+        g.through += 1;
+        Ok(())
+    }
+
+    /// Delivers `msg` along the chain that starts at this node.
+    ///
+    /// Wakes the final inbox's owner on success (only the final destination is woken). When
+    /// the final node is full, hands the message back and, if given a waker, registers it to
+    /// be woken when space appears (a receive, a capacity change, or a relink).
+    pub(crate) fn push(&self, msg: T, waker: Option<&Waker>) -> Result<(), Refused<T>> {
+        let mut g = lock(&self.inner);
+        let next = match g.resolved.as_ref() {
+            None => {
+                self.store(&mut g, msg, waker)?;
+                drop(g);
+                if self.dir == Direction::Inbox {
+                    self.owner.wake();
+                }
+                return Ok(());
+            }
+            Some(first) => {
+                // The common case: one hop, holding our own lock so no relink can slip
+                // between reading `resolved` and storing.
+                let mut g1 = lock(&first.inner);
+                if g1.resolved.is_none() {
+                    first.store(&mut g1, msg, waker)?;
+                    drop(g1);
+                    if first.dir == Direction::Inbox {
+                        first.owner.wake();
+                    }
+                    return Ok(());
+                }
+                // `first` became a forwarder in the middle of a relink: follow it.
+                g1.resolved.clone()
+            }
+        };
+        drop(g);
+        let mut node = next.expect("a forwarder always has a resolved node");
+        loop {
+            let mut gn = lock(&node.inner);
+            match gn.resolved.clone() {
+                None => {
+                    node.store(&mut gn, msg, waker)?;
+                    drop(gn);
+                    if node.dir == Direction::Inbox {
+                        node.owner.wake();
+                    }
+                    return Ok(());
+                }
+                Some(n) => {
+                    drop(gn);
+                    node = n;
+                }
+            }
+        }
+    }
+
+    /// Takes the oldest message in this node's own queue, waking senders waiting for space.
+    pub(crate) fn pop(&self) -> Option<T> {
+        let mut g = lock(&self.inner);
+        let msg = g.buf.pop_front()?;
+        if g.space_waiters.is_empty() {
+            return Some(msg);
+        }
+        let waiters = g.take_waiters();
+        drop(g);
+        wake_all(waiters);
+        Some(msg)
+    }
+
+    /// Messages in this node's own queue (Axon's `dataReady`, which counts local storage only).
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.inner).buf.len()
+    }
+
+    pub(crate) fn is_linked(&self) -> bool {
+        lock(&self.inner).resolved.is_some()
+    }
+
+    /// Removes and returns everything in this node's own queue.
+    pub(crate) fn drain_all(&self) -> Vec<T> {
+        let mut g = lock(&self.inner);
+        let out: Vec<T> = g.buf.drain(..).collect();
+        let waiters = g.take_waiters();
+        drop(g);
+        wake_all(waiters);
+        out
+    }
+
+    fn final_node(node: &Arc<Node<T>>) -> Arc<Node<T>> {
+        let mut cur = node.clone();
+        loop {
+            let next = lock(&cur.inner).target().cloned();
+            match next {
+                Some(n) => cur = n,
+                None => return cur,
+            }
+        }
+    }
+
+    /// Every node upstream of `node` (its sources, their sources, ...), alive ones only.
+    fn upstream(node: &Arc<Node<T>>) -> Vec<Arc<Node<T>>> {
+        let mut out = Vec::new();
+        let mut stack = vec![node.clone()];
+        while let Some(n) = stack.pop() {
+            let g = lock(&n.inner);
+            if let Some(l) = g.links.as_ref() {
+                for s in l.sources.iter().filter_map(Weak::upgrade) {
+                    out.push(s.clone());
+                    stack.push(s);
+                }
+            }
+        }
+        out
+    }
+
+    /// Links `src -> dst`. The caller holds [`TOPOLOGY`].
+    fn link_locked(src: &Arc<Node<T>>, dst: &Arc<Node<T>>) -> Result<(), LinkFault> {
+        if let Some(t) = lock(&src.inner).target() {
+            let owner = t
+                .owner
+                .core
+                .upgrade()
+                .map_or_else(|| t.owner.id.to_string(), |c| c.name.to_string());
+            return Err(LinkFault::AlreadyLinked {
+                existing: format!("{owner}.{}", t.name),
+            });
+        }
+        // A link that would close a loop of targets would make sends chase their own tail.
+        let mut cur = Some(dst.clone());
+        while let Some(n) = cur {
+            if Arc::ptr_eq(&n, src) {
+                return Err(LinkFault::Cycle);
+            }
+            cur = lock(&n.inner).target().cloned();
+        }
+        let fin = Self::final_node(dst);
+        let (moved, waiters) = {
+            let mut gs = lock(&src.inner);
+            let mut gf = lock(&fin.inner);
+            let moved = gs.buf.len();
+            // Moved messages are never refused: a destination may briefly exceed its
+            // capacity rather than lose or strand them; senders wait until it drains.
+            let buf = std::mem::take(&mut gs.buf);
+            gf.through += moved as u64;
+            gf.buf.extend(buf);
+            gs.resolved = Some(fin.clone());
+            gs.links_mut().target = Some(dst.clone());
+            (moved, gs.take_waiters())
+        };
+        lock(&dst.inner)
+            .links_mut()
+            .sources
+            .push(Arc::downgrade(src));
+        for u in Self::upstream(src) {
+            lock(&u.inner).resolved = Some(fin.clone());
+        }
+        // Senders that were waiting for space in `src` now send to `fin`: let them retry.
+        wake_all(waiters);
+        if moved > 0 && fin.dir == Direction::Inbox {
+            fin.owner.wake();
+        }
+        Ok(())
+    }
+
+    /// Removes `src`'s outgoing link, if any. The caller holds [`TOPOLOGY`].
+    /// Messages already delivered stay where they are.
+    fn unlink_locked(src: &Arc<Node<T>>) {
+        let dst = {
+            let mut g = lock(&src.inner);
+            g.resolved = None;
+            match g.links.as_mut().and_then(|l| l.target.take()) {
+                Some(d) => d,
+                None => return,
+            }
+        };
+        {
+            let mut gd = lock(&dst.inner);
+            if let Some(l) = gd.links.as_mut() {
+                l.sources
+                    .retain(|w| w.upgrade().is_some_and(|s| !Arc::ptr_eq(&s, src)));
+            }
+        }
+        for u in Self::upstream(src) {
+            lock(&u.inner).resolved = Some(src.clone());
+        }
+        // Senders upstream that waited for space at the old destination now send to `src`.
+        let fin = Self::final_node(&dst);
+        let waiters = lock(&fin.inner).take_waiters();
+        wake_all(waiters);
+    }
+
+    /// Removes every link into or out of this node. The caller holds [`TOPOLOGY`].
+    fn isolate_locked(node: &Arc<Node<T>>) {
+        Self::unlink_locked(node);
+        let sources: Vec<Arc<Node<T>>> = lock(&node.inner)
+            .links
+            .as_ref()
+            .map(|l| l.sources.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default();
+        for s in sources {
+            Self::unlink_locked(&s);
+        }
+    }
+}
+
+/// Why a link could not be made, before the names are attached (see [`crate::LinkError`]).
+#[derive(Debug)]
+pub(crate) enum LinkFault {
+    AlreadyLinked { existing: String },
+    Cycle,
+    TypeMismatch,
+}
+
+/// A snapshot of one box's counters, for introspection.
+pub(crate) struct NodeStats {
+    pub(crate) len: usize,
+    pub(crate) capacity: Option<usize>,
+    pub(crate) through: u64,
+    pub(crate) target: Option<(ComponentId, Arc<str>, Direction)>,
+}
+
+/// A box with its message type erased, so chassis can link boxes by name.
+pub(crate) trait AnyNode: Send + Sync + 'static {
+    fn name(&self) -> &Arc<str>;
+    fn direction(&self) -> Direction;
+    fn owner(&self) -> &Arc<TaskCell>;
+    fn msg_type_id(&self) -> TypeId;
+    fn msg_type_name(&self) -> &'static str;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// Links `self -> dst`; `dst` must carry the same message type.
+    fn link_dyn(self: Arc<Self>, dst: Arc<dyn AnyNode>) -> Result<(), LinkFault>;
+    /// Removes this node's outgoing link if it leads to `sink`; true if it did.
+    fn unlink_if_to(self: Arc<Self>, sink: &dyn AnyNode) -> bool;
+    /// Removes every link into or out of this node.
+    fn isolate_dyn(self: Arc<Self>);
+    fn stats(&self) -> NodeStats;
+    fn set_capacity(&self, capacity: Option<usize>);
+    fn sources_dyn(&self) -> Vec<Arc<dyn AnyNode>>;
+    /// The component owning this node's link target, if linked.
+    fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>>;
+}
+
+fn same_node(a: &dyn AnyNode, b: &dyn AnyNode) -> bool {
+    std::ptr::addr_eq(a as *const dyn AnyNode, b as *const dyn AnyNode)
+}
+
+impl<T: Send + 'static> AnyNode for Node<T> {
+    fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+    fn direction(&self) -> Direction {
+        self.dir
+    }
+    fn owner(&self) -> &Arc<TaskCell> {
+        &self.owner
+    }
+    fn msg_type_id(&self) -> TypeId {
+        TypeId::of::<T>()
+    }
+    fn msg_type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+    fn link_dyn(self: Arc<Self>, dst: Arc<dyn AnyNode>) -> Result<(), LinkFault> {
+        let dst = dst
+            .into_any()
+            .downcast::<Node<T>>()
+            .map_err(|_| LinkFault::TypeMismatch)?;
+        let _t = lock(&TOPOLOGY);
+        Self::link_locked(&self, &dst)
+    }
+    fn unlink_if_to(self: Arc<Self>, sink: &dyn AnyNode) -> bool {
+        let _t = lock(&TOPOLOGY);
+        let linked_there = lock(&self.inner)
+            .target()
+            .is_some_and(|t| same_node(&**t, sink));
+        if linked_there {
+            Self::unlink_locked(&self);
+        }
+        linked_there
+    }
+    fn isolate_dyn(self: Arc<Self>) {
+        let _t = lock(&TOPOLOGY);
+        Self::isolate_locked(&self);
+    }
+    fn stats(&self) -> NodeStats {
+        let g = lock(&self.inner);
+        NodeStats {
+            len: g.buf.len(),
+            capacity: (g.capacity != UNBOUNDED).then_some(g.capacity),
+            through: g.through,
+            target: g.target().map(|t| (t.owner.id, t.name.clone(), t.dir)),
+        }
+    }
+    fn set_capacity(&self, capacity: Option<usize>) {
+        let mut g = lock(&self.inner);
+        g.capacity = capacity.unwrap_or(UNBOUNDED);
+        let waiters = g.take_waiters();
+        drop(g);
+        wake_all(waiters);
+    }
+    fn sources_dyn(&self) -> Vec<Arc<dyn AnyNode>> {
+        let g = lock(&self.inner);
+        g.links
+            .as_ref()
+            .map(|l| {
+                l.sources
+                    .iter()
+                    .filter_map(Weak::upgrade)
+                    .map(|s| s as Arc<dyn AnyNode>)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>> {
+        lock(&self.inner)
+            .target()
+            .and_then(|t| t.owner.core.upgrade())
+    }
+}
