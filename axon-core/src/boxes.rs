@@ -47,9 +47,7 @@ pub struct Inbox<T> {
 
 impl<T> fmt::Debug for Inbox<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Inbox")
-            .field("name", &&*self.node.name)
-            .finish()
+        f.debug_struct("Inbox").field("name", &&*self.node.name).finish()
     }
 }
 
@@ -195,9 +193,7 @@ pub struct Outbox<T> {
 
 impl<T> fmt::Debug for Outbox<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Outbox")
-            .field("name", &&*self.node.name)
-            .finish()
+        f.debug_struct("Outbox").field("name", &&*self.node.name).finish()
     }
 }
 
@@ -217,12 +213,7 @@ impl<T: Send + 'static> Outbox<T> {
 
     /// Sends, waiting while the destination is full (backpressure). Never loses the message.
     pub fn send(&self, msg: T) -> Sending<'_, T> {
-        Sending {
-            node: &self.node,
-            msg: Some(msg),
-            waited: false,
-            sender_is_owner: true,
-        }
+        Sending { node: &self.node, msg: Some(msg), waited: false, sender_is_owner: true }
     }
 
     /// Sends if there is room; otherwise hands the message back.
@@ -233,13 +224,7 @@ impl<T: Send + 'static> Outbox<T> {
     /// Sends, blocking the thread while the destination is full. For threaded components
     /// (and any ordinary thread).
     pub fn send_blocking(&self, msg: T) {
-        let parker = self
-            .node
-            .owner
-            .parker
-            .get()
-            .cloned()
-            .unwrap_or_else(thread_parker);
+        let parker = self.node.owner.parker.get().cloned().unwrap_or_else(thread_parker);
         send_blocking(&self.node, msg, &parker);
     }
 
@@ -332,17 +317,13 @@ pub struct InboxRef<T> {
 
 impl<T> Clone for InboxRef<T> {
     fn clone(&self) -> Self {
-        InboxRef {
-            node: self.node.clone(),
-        }
+        InboxRef { node: self.node.clone() }
     }
 }
 
 impl<T> fmt::Debug for InboxRef<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InboxRef")
-            .field("name", &&*self.node.name)
-            .finish()
+        f.debug_struct("InboxRef").field("name", &&*self.node.name).finish()
     }
 }
 
@@ -358,12 +339,7 @@ impl<T: Send + 'static> InboxRef<T> {
 
     /// Delivers, waiting while the inbox (or, if it forwards, its final destination) is full.
     pub fn send(&self, msg: T) -> Sending<'_, T> {
-        Sending {
-            node: &self.node,
-            msg: Some(msg),
-            waited: false,
-            sender_is_owner: false,
-        }
+        Sending { node: &self.node, msg: Some(msg), waited: false, sender_is_owner: false }
     }
 
     /// Delivers if there is room; otherwise hands the message back.

@@ -24,9 +24,7 @@ pub(crate) fn next_id() -> u64 {
 }
 
 /// A component's process-wide unique number (Axon's `id`).
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ComponentId(pub u64);
 
@@ -84,10 +82,7 @@ struct Relations {
 
 impl ComponentCore {
     pub(crate) fn find_box(&self, name: &str) -> Option<Arc<dyn AnyNode>> {
-        lock(&self.boxes)
-            .iter()
-            .find(|b| &**b.name() == name)
-            .cloned()
+        lock(&self.boxes).iter().find(|b| &**b.name() == name).cloned()
     }
 
     pub(crate) fn boxes(&self) -> Vec<Arc<dyn AnyNode>> {
@@ -136,11 +131,7 @@ impl ComponentCore {
             task::SCHEDULED => ComponentState::Runnable,
             task::RUNNING if self.threaded.load(Ordering::Relaxed) => {
                 // A threaded component counts as paused while blocked in a box call.
-                if self.task.state() & task::NOTIFIED != 0 {
-                    ComponentState::Paused
-                } else {
-                    ComponentState::Running
-                }
+                if self.task.state() & task::NOTIFIED != 0 { ComponentState::Paused } else { ComponentState::Running }
             }
             task::RUNNING => ComponentState::Running,
             // DONE but on_finish not yet run: report it as finishing.
@@ -163,22 +154,12 @@ impl ComponentCore {
         }
         let (links, parent) = {
             let mut rel = lock(&self.rel);
-            (
-                std::mem::take(&mut rel.postoffice),
-                rel.parent.as_ref().and_then(Weak::upgrade),
-            )
+            (std::mem::take(&mut rel.postoffice), rel.parent.as_ref().and_then(Weak::upgrade))
         };
         for l in links {
             linkage::unlink(&l);
         }
-        self.outcome.store(
-            if panicked {
-                OUTCOME_PANICKED
-            } else {
-                OUTCOME_FINISHED
-            },
-            Ordering::Release,
-        );
+        self.outcome.store(if panicked { OUTCOME_PANICKED } else { OUTCOME_FINISHED }, Ordering::Release);
         if let Some(p) = parent {
             p.task.wake();
         }
@@ -204,10 +185,7 @@ pub struct Component {
 
 impl fmt::Debug for Component {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Component")
-            .field("name", &&*self.core.name)
-            .field("state", &self.state())
-            .finish()
+        f.debug_struct("Component").field("name", &&*self.core.name).field("state", &self.state()).finish()
     }
 }
 
@@ -245,10 +223,7 @@ impl Component {
 
     /// True once its body has ended (normally or by panic).
     pub fn is_finished(&self) -> bool {
-        matches!(
-            self.state(),
-            ComponentState::Finished | ComponentState::Panicked
-        )
+        matches!(self.state(), ComponentState::Finished | ComponentState::Panicked)
     }
 
     /// True if it runs on its own OS thread.
@@ -267,12 +242,7 @@ impl Component {
     }
 
     fn box_names(&self, dir: Direction) -> Vec<String> {
-        self.core
-            .boxes()
-            .iter()
-            .filter(|b| b.direction() == dir)
-            .map(|b| b.name().to_string())
-            .collect()
+        self.core.boxes().iter().filter(|b| b.direction() == dir).map(|b| b.name().to_string()).collect()
     }
 
     /// True if it has a box of this name (either direction).
@@ -283,24 +253,15 @@ impl Component {
     /// Sets the capacity of one of its boxes (`None`: unbounded). A capacity applies while the
     /// box is the final destination of its chain (Axon: a limit mid-chain is inert).
     pub fn set_box_capacity(&self, name: &str, capacity: Option<usize>) -> Result<(), LinkError> {
-        let node = self
-            .core
-            .find_box(name)
-            .ok_or_else(|| LinkError::no_such_box(self, name))?;
+        let node = self.core.find_box(name).ok_or_else(|| LinkError::no_such_box(self, name))?;
         node.set_capacity(capacity);
         Ok(())
     }
 
     /// A typed reference to one of its inboxes, for delivering to it directly (Axon's
     /// `_deliver`, and how hackysack players kick the sack) or from outside a component.
-    pub fn inbox_ref<T: Send + 'static>(
-        &self,
-        name: &str,
-    ) -> Result<crate::InboxRef<T>, LinkError> {
-        let node = self
-            .core
-            .find_box(name)
-            .ok_or_else(|| LinkError::no_such_box(self, name))?;
+    pub fn inbox_ref<T: Send + 'static>(&self, name: &str) -> Result<crate::InboxRef<T>, LinkError> {
+        let node = self.core.find_box(name).ok_or_else(|| LinkError::no_such_box(self, name))?;
         if node.direction() != Direction::Inbox {
             return Err(LinkError::not_an_inbox(self, name));
         }
@@ -322,11 +283,7 @@ impl Component {
 
     /// The scheduler it was activated on.
     pub fn scheduler(&self) -> Option<SchedulerHandle> {
-        self.core
-            .task
-            .sched
-            .get()
-            .map(|s| SchedulerHandle { shared: s.clone() })
+        self.core.task.sched.get().map(|s| SchedulerHandle { shared: s.clone() })
     }
 
     /// Wakes it, as a delivery would (Axon's `unpause`). Ignored before activation and after
@@ -413,23 +370,9 @@ impl ComponentBuilder {
         &self.core.name
     }
 
-    fn declare<T: Send + 'static>(
-        &self,
-        name: &str,
-        dir: Direction,
-        capacity: Option<usize>,
-    ) -> Arc<Node<T>> {
-        assert!(
-            self.core.find_box(name).is_none(),
-            "component {} declares a box named {name:?} twice",
-            self.core.name
-        );
-        let node = Arc::new(Node::new(
-            name.into(),
-            dir,
-            self.core.task.clone(),
-            capacity,
-        ));
+    fn declare<T: Send + 'static>(&self, name: &str, dir: Direction, capacity: Option<usize>) -> Arc<Node<T>> {
+        assert!(self.core.find_box(name).is_none(), "component {} declares a box named {name:?} twice", self.core.name);
+        let node = Arc::new(Node::new(name.into(), dir, self.core.task.clone(), capacity));
         self.core.add_node(node.clone());
         node
     }
@@ -446,11 +389,7 @@ impl ComponentBuilder {
     ///
     /// # Panics
     /// If the component already has a box of this name.
-    pub fn inbox_with_capacity<T: Send + 'static>(
-        &mut self,
-        name: &str,
-        capacity: usize,
-    ) -> Inbox<T> {
+    pub fn inbox_with_capacity<T: Send + 'static>(&mut self, name: &str, capacity: usize) -> Inbox<T> {
         Inbox::new(self.declare(name, Direction::Inbox, Some(capacity)))
     }
 
@@ -467,11 +406,7 @@ impl ComponentBuilder {
     ///
     /// # Panics
     /// If the component already has a box of this name.
-    pub fn outbox_with_capacity<T: Send + 'static>(
-        &mut self,
-        name: &str,
-        capacity: usize,
-    ) -> Outbox<T> {
+    pub fn outbox_with_capacity<T: Send + 'static>(&mut self, name: &str, capacity: usize) -> Outbox<T> {
         Outbox::new(self.declare(name, Direction::Outbox, Some(capacity)))
     }
 
@@ -496,9 +431,7 @@ impl ComponentBuilder {
     }
 
     fn ctx(&self) -> Ctx {
-        Ctx {
-            core: Arc::downgrade(&self.core),
-        }
+        Ctx { core: Arc::downgrade(&self.core) }
     }
 
     /// Gives the component an async body and returns it, ready to link and activate.
@@ -509,7 +442,7 @@ impl ComponentBuilder {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let fut = body(self.ctx());
-        *lock(&self.core.task.future) = Some(Box::pin(fut));
+        *lock(&self.core.task.future) = Some(crate::task::Body { future: Box::pin(fut), waker: None });
         Component { core: self.core }
     }
 
@@ -545,9 +478,7 @@ impl Ctx {
     fn core(&self) -> Arc<ComponentCore> {
         // The scheduler holds a running component, so this only fails if a Ctx escapes its
         // body and outlives the component.
-        self.core
-            .upgrade()
-            .expect("Ctx used after its component was dropped")
+        self.core.upgrade().expect("Ctx used after its component was dropped")
     }
 
     /// Its component's id.
@@ -567,9 +498,7 @@ impl Ctx {
 
     /// The scheduler it runs on.
     pub fn scheduler(&self) -> SchedulerHandle {
-        self.component()
-            .scheduler()
-            .expect("a running component has a scheduler")
+        self.component().scheduler().expect("a running component has a scheduler")
     }
 
     /// The scheduler's services registry.
@@ -581,11 +510,7 @@ impl Ctx {
     /// when this component ends (Axon's postoffice). The kind of link follows from the boxes:
     /// outbox -> inbox, inbox -> inbox (passthrough: forward a parent's inbox to a child) or
     /// outbox -> outbox (passthrough: surface a child's outbox as the parent's).
-    pub fn link(
-        &self,
-        from: (&Component, &str),
-        to: (&Component, &str),
-    ) -> Result<Linkage, LinkError> {
+    pub fn link(&self, from: (&Component, &str), to: (&Component, &str)) -> Result<Linkage, LinkError> {
         self.link_with(from, to, LinkOptions::default())
     }
 
@@ -612,9 +537,7 @@ impl Ctx {
         let gone: Vec<Linkage> = {
             let core = self.core();
             let mut rel = lock(&core.rel);
-            let (gone, keep) = std::mem::take(&mut rel.postoffice)
-                .into_iter()
-                .partition(|l| l.involves(other));
+            let (gone, keep) = std::mem::take(&mut rel.postoffice).into_iter().partition(|l| l.involves(other));
             rel.postoffice = keep;
             gone
         };
@@ -642,11 +565,7 @@ impl Ctx {
         }
         {
             let mut rel = lock(&child.core.rel);
-            if rel
-                .parent
-                .as_ref()
-                .is_some_and(|p| std::ptr::eq(p.as_ptr(), Arc::as_ptr(&self.core())))
-            {
+            if rel.parent.as_ref().is_some_and(|p| std::ptr::eq(p.as_ptr(), Arc::as_ptr(&self.core()))) {
                 rel.parent = None;
             }
         }
@@ -741,18 +660,8 @@ impl std::ops::Deref for ThreadCtx {
 
 impl ThreadCtx {
     pub(crate) fn new(core: &Arc<ComponentCore>) -> Self {
-        let parker = core
-            .task
-            .parker
-            .get()
-            .expect("threaded components have a parker")
-            .clone();
-        ThreadCtx {
-            ctx: Ctx {
-                core: Arc::downgrade(core),
-            },
-            parker,
-        }
+        let parker = core.task.parker.get().expect("threaded components have a parker").clone();
+        ThreadCtx { ctx: Ctx { core: Arc::downgrade(core) }, parker }
     }
 
     /// Blocks until something wakes this component (a delivery into any of its inboxes, the
@@ -766,9 +675,7 @@ impl ThreadCtx {
         // NOTIFIED on a threaded task marks "blocked" for introspection only.
         core.task.set_state(task::RUNNING | task::NOTIFIED);
         let seen = self.seen();
-        let woke = self
-            .parker
-            .wait_past(seen, timeout.map(|t| Instant::now() + t));
+        let woke = self.parker.wait_past(seen, timeout.map(|t| Instant::now() + t));
         core.task.set_state(task::RUNNING);
         self.mark_seen();
         woke

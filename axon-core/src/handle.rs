@@ -99,15 +99,7 @@ impl SchedulerHandle {
             linkage::unlink(&l2);
             return Err(e.into());
         }
-        Ok(Handle {
-            component: component.clone(),
-            inbox,
-            control,
-            outbox,
-            signal,
-            links: [l1, l2],
-            _keep: keep,
-        })
+        Ok(Handle { component: component.clone(), inbox, control, outbox, signal, links: [l1, l2], _keep: keep })
     }
 }
 

@@ -133,14 +133,8 @@ fn info_of(core: &ComponentCore) -> (ComponentInfo, Vec<LinkInfo>, Vec<Arc<Compo
                 (Direction::Outbox, Direction::Outbox) => LinkKind::OutboxPassthrough,
             };
             links.push(LinkInfo {
-                source: BoxAddr {
-                    component: core.id,
-                    name: node.name().to_string(),
-                },
-                sink: BoxAddr {
-                    component: owner,
-                    name: name.to_string(),
-                },
+                source: BoxAddr { component: core.id, name: node.name().to_string() },
+                sink: BoxAddr { component: owner, name: name.to_string() },
                 kind,
             });
         }
@@ -160,10 +154,7 @@ fn info_of(core: &ComponentCore) -> (ComponentInfo, Vec<LinkInfo>, Vec<Arc<Compo
         state: core.state(),
         threaded: core.is_threaded(),
         boxes,
-        waiting_for: lock(&core.waiting_for).as_ref().map(|(c, n)| BoxAddr {
-            component: *c,
-            name: n.to_string(),
-        }),
+        waiting_for: lock(&core.waiting_for).as_ref().map(|(c, n)| BoxAddr { component: *c, name: n.to_string() }),
     };
     (info, links, neighbours)
 }
@@ -182,19 +173,12 @@ fn snapshot_of(roots: Vec<Component>) -> Snapshot {
         components.insert(info.id, info);
         links.extend(ls);
     }
-    Snapshot {
-        components: components.into_values().collect(),
-        links: links.into_iter().collect(),
-    }
+    Snapshot { components: components.into_values().collect(), links: links.into_iter().collect() }
 }
 
 /// Python's `repr` of a string, as Axon's Introspector prints box names inside node ids.
 fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for ch in s.chars() {
@@ -238,10 +222,7 @@ fn box_node_id(component: ComponentId, dir: Direction, name: &str) -> String {
 }
 
 /// The visualiser's view: nodes `(id, label, kind)` and links `(from, to)`.
-type Topology = (
-    BTreeMap<String, (String, &'static str)>,
-    BTreeSet<(String, String)>,
-);
+type Topology = (BTreeMap<String, (String, &'static str)>, BTreeSet<(String, String)>);
 
 impl Snapshot {
     fn direction_of(&self, addr: &BoxAddr) -> Direction {
@@ -269,11 +250,7 @@ impl Snapshot {
             }
         }
         for l in &self.links {
-            let from = box_node_id(
-                l.source.component,
-                self.direction_of(&l.source),
-                &l.source.name,
-            );
+            let from = box_node_id(l.source.component, self.direction_of(&l.source), &l.source.name);
             let to = box_node_id(l.sink.component, self.direction_of(&l.sink), &l.sink.name);
             links.insert((from, to));
         }
@@ -305,12 +282,7 @@ impl Snapshot {
                 if old_nodes.contains_key(id) {
                     let _ = writeln!(out, "DEL NODE {}", quote(id));
                 }
-                let _ = writeln!(
-                    out,
-                    "ADD NODE {} {} randompos {kind}",
-                    quote(id),
-                    quote(label)
-                );
+                let _ = writeln!(out, "ADD NODE {} {} randompos {kind}", quote(id), quote(label));
             }
         }
         for (a, b) in new_links.difference(&old_links) {
@@ -329,30 +301,15 @@ impl Snapshot {
     pub fn to_dot(&self) -> String {
         let mut out = String::from("digraph axon {\n  rankdir=LR;\n  node [fontsize=10];\n");
         let dot_id = |c: ComponentId, dir: Direction, n: &str| {
-            quote(&format!(
-                "{c}:{}:{n}",
-                if dir == Direction::Inbox { "i" } else { "o" }
-            ))
+            quote(&format!("{c}:{}:{n}", if dir == Direction::Inbox { "i" } else { "o" }))
         };
         for c in &self.components {
-            let state = serde_json::to_value(c.state)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from));
+            let state = serde_json::to_value(c.state).ok().and_then(|v| v.as_str().map(String::from));
             let _ = writeln!(out, "  subgraph {} {{", quote(&format!("cluster_{}", c.id)));
-            let _ = writeln!(
-                out,
-                "    label={};",
-                quote(&format!("{} ({})", c.name, state.unwrap_or_default()))
-            );
+            let _ = writeln!(out, "    label={};", quote(&format!("{} ({})", c.name, state.unwrap_or_default())));
             for b in &c.boxes {
-                let cap = b
-                    .capacity
-                    .map_or_else(|| "inf".to_string(), |n| n.to_string());
-                let shape = if b.direction == Direction::Inbox {
-                    "invhouse"
-                } else {
-                    "house"
-                };
+                let cap = b.capacity.map_or_else(|| "inf".to_string(), |n| n.to_string());
+                let shape = if b.direction == Direction::Inbox { "invhouse" } else { "house" };
                 let label = format!("{}\\n{}/{} through {}", b.name, b.len, cap, b.through);
                 let _ = writeln!(
                     out,
@@ -364,19 +321,11 @@ impl Snapshot {
             out.push_str("  }\n");
         }
         for l in &self.links {
-            let style = if l.kind == LinkKind::Normal {
-                "solid"
-            } else {
-                "dashed"
-            };
+            let style = if l.kind == LinkKind::Normal { "solid" } else { "dashed" };
             let _ = writeln!(
                 out,
                 "  {} -> {} [style={style}];",
-                dot_id(
-                    l.source.component,
-                    self.direction_of(&l.source),
-                    &l.source.name
-                ),
+                dot_id(l.source.component, self.direction_of(&l.source), &l.source.name),
                 dot_id(l.sink.component, self.direction_of(&l.sink), &l.sink.name)
             );
         }
@@ -393,10 +342,7 @@ impl Snapshot {
             .filter_map(|c| c.waiting_for.as_ref().map(|w| (c.id, w)))
             .collect();
         let name = |id: ComponentId| {
-            self.components
-                .iter()
-                .find(|c| c.id == id)
-                .map_or_else(|| id.to_string(), |c| c.name.clone())
+            self.components.iter().find(|c| c.id == id).map_or_else(|| id.to_string(), |c| c.name.clone())
         };
         let mut reported: HashSet<ComponentId> = HashSet::new();
         let mut out = Vec::new();
@@ -409,18 +355,9 @@ impl Snapshot {
                     if cycle.iter().all(|c| !reported.contains(c)) {
                         reported.extend(cycle.iter().copied());
                         let mut ids: Vec<ComponentId> = cycle.to_vec();
-                        let min = ids
-                            .iter()
-                            .enumerate()
-                            .min_by_key(|(_, id)| **id)
-                            .map_or(0, |(i, _)| i);
+                        let min = ids.iter().enumerate().min_by_key(|(_, id)| **id).map_or(0, |(i, _)| i);
                         ids.rotate_left(min);
-                        out.push(Deadlock {
-                            cycle: ids
-                                .iter()
-                                .map(|id| (name(*id), waits[id].clone()))
-                                .collect(),
-                        });
+                        out.push(Deadlock { cycle: ids.iter().map(|id| (name(*id), waits[id].clone())).collect() });
                     }
                     break;
                 }

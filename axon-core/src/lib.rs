@@ -68,19 +68,13 @@ mod task;
 mod time;
 
 pub use boxes::{Full, Inbox, InboxRef, Outbox, Received, Recv, Sending};
-pub use component::{
-    Component, ComponentBuilder, ComponentId, ComponentState, Ctx, StandardBoxes, ThreadCtx,
-};
+pub use component::{Component, ComponentBuilder, ComponentId, ComponentState, Ctx, StandardBoxes, ThreadCtx};
 pub use handle::{Handle, HandleError};
 pub use introspect::{BoxAddr, BoxInfo, ComponentInfo, Deadlock, LinkInfo, Snapshot};
-pub use linkage::{
-    LinkError, LinkErrorKind, LinkKind, LinkOptions, Linkage, link, link_with, unlink,
-};
+pub use linkage::{LinkError, LinkErrorKind, LinkKind, LinkOptions, Linkage, link, link_with, unlink};
 pub use park::{CondvarPark, Park};
 pub use postoffice::Direction;
-pub use scheduler::{
-    ActivateError, Background, KeepAlive, PanicReport, Scheduler, SchedulerBuilder, SchedulerHandle,
-};
+pub use scheduler::{ActivateError, Background, KeepAlive, PanicReport, Scheduler, SchedulerBuilder, SchedulerHandle};
 pub use services::{ServiceError, Services};
 pub use signal::{Payload, Signal};
 pub use time::{Pause, Sleep, YieldNow, pause, sleep, sleep_until, yield_now};

@@ -8,9 +8,7 @@ use crate::component::Component;
 use crate::postoffice::{AnyNode, Direction, LinkFault};
 
 /// The three kinds of Axon link, named by what they join.
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkKind {
     /// outbox -> inbox: an ordinary wire (Axon passthrough 0).
@@ -58,6 +56,8 @@ pub(crate) struct End {
 #[derive(Clone)]
 pub struct Linkage {
     inner: Arc<(End, End, LinkKind)>,
+    /// The link's identity in the postoffice (see `postoffice::Links::link_id`).
+    id: u64,
 }
 
 impl PartialEq for Linkage {
@@ -69,18 +69,12 @@ impl PartialEq for Linkage {
 impl Linkage {
     /// The source component and box name.
     pub fn source(&self) -> (Component, String) {
-        (
-            self.inner.0.component.clone(),
-            self.inner.0.node.name().to_string(),
-        )
+        (self.inner.0.component.clone(), self.inner.0.node.name().to_string())
     }
 
     /// The sink component and box name.
     pub fn sink(&self) -> (Component, String) {
-        (
-            self.inner.1.component.clone(),
-            self.inner.1.node.name().to_string(),
-        )
+        (self.inner.1.component.clone(), self.inner.1.node.name().to_string())
     }
 
     /// What kind of link it is.
@@ -183,21 +177,11 @@ impl LinkError {
     }
 
     pub(crate) fn no_such_box(c: &Component, name: &str) -> Self {
-        LinkError {
-            kind: LinkErrorKind::NoSuchBox {
-                component: c.name().into(),
-                name: name.into(),
-            },
-        }
+        LinkError { kind: LinkErrorKind::NoSuchBox { component: c.name().into(), name: name.into() } }
     }
 
     pub(crate) fn not_an_inbox(c: &Component, name: &str) -> Self {
-        LinkError {
-            kind: LinkErrorKind::NotAnInbox {
-                component: c.name().into(),
-                name: name.into(),
-            },
-        }
+        LinkError { kind: LinkErrorKind::NotAnInbox { component: c.name().into(), name: name.into() } }
     }
 
     pub(crate) fn wrong_type<T>(c: &Component, name: &str, actual: &str) -> Self {
@@ -221,34 +205,19 @@ impl fmt::Display for LinkError {
             LinkErrorKind::NotAnInbox { component, name } => {
                 write!(f, "{component}.{name} is an outbox, not an inbox")
             }
-            LinkErrorKind::TypeMismatch {
-                source,
-                source_type,
-                sink,
-                sink_type,
-            } => write!(
+            LinkErrorKind::TypeMismatch { source, source_type, sink, sink_type } => write!(
                 f,
                 "cannot link {source} to {sink}: {source} carries {source_type} but {sink} carries {sink_type}"
             ),
             LinkErrorKind::WrongDirection { source, sink } => {
-                write!(
-                    f,
-                    "cannot link {source} to {sink}: an inbox cannot feed an outbox"
-                )
+                write!(f, "cannot link {source} to {sink}: an inbox cannot feed an outbox")
             }
-            LinkErrorKind::AlreadyLinked {
-                source,
-                existing,
-                sink,
-            } => write!(
+            LinkErrorKind::AlreadyLinked { source, existing, sink } => write!(
                 f,
                 "cannot link {source} to {sink}: {source} is already linked to {existing} (a box has one outgoing link)"
             ),
             LinkErrorKind::Cycle { source, sink } => {
-                write!(
-                    f,
-                    "cannot link {source} to {sink}: it would close a loop of passthrough links"
-                )
+                write!(f, "cannot link {source} to {sink}: it would close a loop of passthrough links")
             }
         }
     }
@@ -257,9 +226,7 @@ impl fmt::Display for LinkError {
 impl std::error::Error for LinkError {}
 
 fn find(c: &Component, name: &str) -> Result<Arc<dyn AnyNode>, LinkError> {
-    c.core()
-        .find_box(name)
-        .ok_or_else(|| LinkError::no_such_box(c, name))
+    c.core().find_box(name).ok_or_else(|| LinkError::no_such_box(c, name))
 }
 
 /// Links `from` to `to`, both given as (component, box name). The link is not recorded in
@@ -269,11 +236,7 @@ pub fn link(from: (&Component, &str), to: (&Component, &str)) -> Result<Linkage,
 }
 
 /// [`link`] with options.
-pub fn link_with(
-    from: (&Component, &str),
-    to: (&Component, &str),
-    options: LinkOptions,
-) -> Result<Linkage, LinkError> {
+pub fn link_with(from: (&Component, &str), to: (&Component, &str), options: LinkOptions) -> Result<Linkage, LinkError> {
     let src = find(from.0, from.1)?;
     let dst = find(to.0, to.1)?;
     let sname = || format!("{}.{}", from.0.name(), from.1);
@@ -283,12 +246,7 @@ pub fn link_with(
         (Direction::Inbox, Direction::Inbox) => LinkKind::InboxPassthrough,
         (Direction::Outbox, Direction::Outbox) => LinkKind::OutboxPassthrough,
         (Direction::Inbox, Direction::Outbox) => {
-            return Err(LinkError {
-                kind: LinkErrorKind::WrongDirection {
-                    source: sname(),
-                    sink: dname(),
-                },
-            });
+            return Err(LinkError { kind: LinkErrorKind::WrongDirection { source: sname(), sink: dname() } });
         }
     };
     if src.msg_type_id() != dst.msg_type_id() {
@@ -301,48 +259,32 @@ pub fn link_with(
             },
         });
     }
-    if let Some(cap) = options.capacity {
-        dst.set_capacity(Some(cap));
-    }
-    src.clone()
-        .link_dyn(dst.clone())
-        .map_err(|fault| LinkError {
-            kind: match fault {
-                LinkFault::AlreadyLinked { existing } => LinkErrorKind::AlreadyLinked {
-                    source: sname(),
-                    existing,
-                    sink: dname(),
-                },
-                LinkFault::Cycle => LinkErrorKind::Cycle {
-                    source: sname(),
-                    sink: dname(),
-                },
-                LinkFault::TypeMismatch => LinkErrorKind::TypeMismatch {
-                    source: sname(),
-                    source_type: src.msg_type_name().into(),
-                    sink: dname(),
-                    sink_type: dst.msg_type_name().into(),
-                },
+    let id = src.clone().link_dyn(dst.clone(), options.capacity).map_err(|fault| LinkError {
+        kind: match fault {
+            LinkFault::AlreadyLinked { existing } => {
+                LinkErrorKind::AlreadyLinked { source: sname(), existing, sink: dname() }
+            }
+            LinkFault::Cycle => LinkErrorKind::Cycle { source: sname(), sink: dname() },
+            LinkFault::TypeMismatch => LinkErrorKind::TypeMismatch {
+                source: sname(),
+                source_type: src.msg_type_name().into(),
+                sink: dname(),
+                sink_type: dst.msg_type_name().into(),
             },
-        })?;
+        },
+    })?;
     Ok(Linkage {
         inner: Arc::new((
-            End {
-                component: from.0.clone(),
-                node: src,
-            },
-            End {
-                component: to.0.clone(),
-                node: dst,
-            },
+            End { component: from.0.clone(), node: src },
+            End { component: to.0.clone(), node: dst },
             kind,
         )),
+        id,
     })
 }
 
 /// Removes a linkage. Messages already delivered stay where they are; a no-op if the link
 /// is already gone (or the source box was relinked elsewhere since).
 pub fn unlink(l: &Linkage) {
-    let (src, dst, _) = &*l.inner;
-    src.node.clone().unlink_if_to(&*dst.node);
+    l.inner.0.node.clone().unlink_if(l.id);
 }

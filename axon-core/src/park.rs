@@ -48,11 +48,7 @@ impl Park for CondvarPark {
                     if now >= d {
                         return;
                     }
-                    token = self
-                        .cv
-                        .wait_timeout(token, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+                    token = self.cv.wait_timeout(token, d - now).unwrap_or_else(|e| e.into_inner()).0;
                 }
             }
         }
@@ -98,11 +94,7 @@ impl Parker {
                     if now >= d {
                         return false;
                     }
-                    g = self
-                        .cv
-                        .wait_timeout(g, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+                    g = self.cv.wait_timeout(g, d - now).unwrap_or_else(|e| e.into_inner()).0;
                 }
             }
         }

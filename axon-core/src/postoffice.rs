@@ -67,6 +67,9 @@ struct NodeInner<T> {
 
 struct Links<T> {
     target: Option<Arc<Node<T>>>,
+    /// Identifies the current outgoing link, so a stale [`crate::Linkage`] handle (one whose
+    /// link was removed and remade between the same boxes) cannot remove the new one.
+    link_id: u64,
     sources: Vec<Weak<Node<T>>>,
 }
 
@@ -79,12 +82,7 @@ pub(crate) struct Refused<T> {
 
 impl<T> NodeInner<T> {
     fn links_mut(&mut self) -> &mut Links<T> {
-        self.links.get_or_insert_with(|| {
-            Box::new(Links {
-                target: None,
-                sources: Vec::new(),
-            })
-        })
+        self.links.get_or_insert_with(|| Box::new(Links { target: None, link_id: 0, sources: Vec::new() }))
     }
     fn target(&self) -> Option<&Arc<Node<T>>> {
         self.links.as_ref().and_then(|l| l.target.as_ref())
@@ -101,12 +99,7 @@ fn wake_all(waiters: Vec<Waker>) {
 }
 
 impl<T: Send + 'static> Node<T> {
-    pub(crate) fn new(
-        name: Arc<str>,
-        dir: Direction,
-        owner: Arc<TaskCell>,
-        capacity: Option<usize>,
-    ) -> Self {
+    pub(crate) fn new(name: Arc<str>, dir: Direction, owner: Arc<TaskCell>, capacity: Option<usize>) -> Self {
         Node {
             name,
             dir,
@@ -131,10 +124,7 @@ impl<T: Send + 'static> Node<T> {
                     g.space_waiters.push(w.clone());
                 }
             }
-            return Err(Refused {
-                msg,
-                at: (self.owner.id, self.name.clone()),
-            });
+            return Err(Refused { msg, at: (self.owner.id, self.name.clone()) });
         }
         g.buf.push_back(msg);
         g.through += 1;
@@ -253,17 +243,11 @@ impl<T: Send + 'static> Node<T> {
         out
     }
 
-    /// Links `src -> dst`. The caller holds [`TOPOLOGY`].
-    fn link_locked(src: &Arc<Node<T>>, dst: &Arc<Node<T>>) -> Result<(), LinkFault> {
+    /// Links `src -> dst` and returns the new link's id. The caller holds [`TOPOLOGY`].
+    fn link_locked(src: &Arc<Node<T>>, dst: &Arc<Node<T>>) -> Result<u64, LinkFault> {
         if let Some(t) = lock(&src.inner).target() {
-            let owner = t
-                .owner
-                .core
-                .upgrade()
-                .map_or_else(|| t.owner.id.to_string(), |c| c.name.to_string());
-            return Err(LinkFault::AlreadyLinked {
-                existing: format!("{owner}.{}", t.name),
-            });
+            let owner = t.owner.core.upgrade().map_or_else(|| t.owner.id.to_string(), |c| c.name.to_string());
+            return Err(LinkFault::AlreadyLinked { existing: format!("{owner}.{}", t.name) });
         }
         // A link that would close a loop of targets would make sends chase their own tail.
         let mut cur = Some(dst.clone());
@@ -274,6 +258,7 @@ impl<T: Send + 'static> Node<T> {
             cur = lock(&n.inner).target().cloned();
         }
         let fin = Self::final_node(dst);
+        let link_id = crate::component::next_id();
         let (moved, waiters) = {
             let mut gs = lock(&src.inner);
             let mut gf = lock(&fin.inner);
@@ -284,13 +269,12 @@ impl<T: Send + 'static> Node<T> {
             gf.through += moved as u64;
             gf.buf.extend(buf);
             gs.resolved = Some(fin.clone());
-            gs.links_mut().target = Some(dst.clone());
+            let links = gs.links_mut();
+            links.target = Some(dst.clone());
+            links.link_id = link_id;
             (moved, gs.take_waiters())
         };
-        lock(&dst.inner)
-            .links_mut()
-            .sources
-            .push(Arc::downgrade(src));
+        lock(&dst.inner).links_mut().sources.push(Arc::downgrade(src));
         for u in Self::upstream(src) {
             lock(&u.inner).resolved = Some(fin.clone());
         }
@@ -299,7 +283,7 @@ impl<T: Send + 'static> Node<T> {
         if moved > 0 && fin.dir == Direction::Inbox {
             fin.owner.wake();
         }
-        Ok(())
+        Ok(link_id)
     }
 
     /// Removes `src`'s outgoing link, if any. The caller holds [`TOPOLOGY`].
@@ -316,8 +300,7 @@ impl<T: Send + 'static> Node<T> {
         {
             let mut gd = lock(&dst.inner);
             if let Some(l) = gd.links.as_mut() {
-                l.sources
-                    .retain(|w| w.upgrade().is_some_and(|s| !Arc::ptr_eq(&s, src)));
+                l.sources.retain(|w| w.upgrade().is_some_and(|s| !Arc::ptr_eq(&s, src)));
             }
         }
         for u in Self::upstream(src) {
@@ -367,10 +350,11 @@ pub(crate) trait AnyNode: Send + Sync + 'static {
     fn msg_type_id(&self) -> TypeId;
     fn msg_type_name(&self) -> &'static str;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-    /// Links `self -> dst`; `dst` must carry the same message type.
-    fn link_dyn(self: Arc<Self>, dst: Arc<dyn AnyNode>) -> Result<(), LinkFault>;
-    /// Removes this node's outgoing link if it leads to `sink`; true if it did.
-    fn unlink_if_to(self: Arc<Self>, sink: &dyn AnyNode) -> bool;
+    /// Links `self -> dst`, returning the link's id; `dst` must carry the same message type.
+    /// `capacity`, if given, is set on `dst` once the link is made.
+    fn link_dyn(self: Arc<Self>, dst: Arc<dyn AnyNode>, capacity: Option<usize>) -> Result<u64, LinkFault>;
+    /// Removes this node's outgoing link if it is still link `link_id`; true if it did.
+    fn unlink_if(self: Arc<Self>, link_id: u64) -> bool;
     /// Removes every link into or out of this node.
     fn isolate_dyn(self: Arc<Self>);
     fn stats(&self) -> NodeStats;
@@ -378,10 +362,6 @@ pub(crate) trait AnyNode: Send + Sync + 'static {
     fn sources_dyn(&self) -> Vec<Arc<dyn AnyNode>>;
     /// The component owning this node's link target, if linked.
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>>;
-}
-
-fn same_node(a: &dyn AnyNode, b: &dyn AnyNode) -> bool {
-    std::ptr::addr_eq(a as *const dyn AnyNode, b as *const dyn AnyNode)
 }
 
 impl<T: Send + 'static> AnyNode for Node<T> {
@@ -403,23 +383,22 @@ impl<T: Send + 'static> AnyNode for Node<T> {
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }
-    fn link_dyn(self: Arc<Self>, dst: Arc<dyn AnyNode>) -> Result<(), LinkFault> {
-        let dst = dst
-            .into_any()
-            .downcast::<Node<T>>()
-            .map_err(|_| LinkFault::TypeMismatch)?;
+    fn link_dyn(self: Arc<Self>, dst: Arc<dyn AnyNode>, capacity: Option<usize>) -> Result<u64, LinkFault> {
+        let dst = dst.into_any().downcast::<Node<T>>().map_err(|_| LinkFault::TypeMismatch)?;
         let _t = lock(&TOPOLOGY);
-        Self::link_locked(&self, &dst)
+        let id = Self::link_locked(&self, &dst)?;
+        if capacity.is_some() {
+            dst.set_capacity(capacity);
+        }
+        Ok(id)
     }
-    fn unlink_if_to(self: Arc<Self>, sink: &dyn AnyNode) -> bool {
+    fn unlink_if(self: Arc<Self>, link_id: u64) -> bool {
         let _t = lock(&TOPOLOGY);
-        let linked_there = lock(&self.inner)
-            .target()
-            .is_some_and(|t| same_node(&**t, sink));
-        if linked_there {
+        let current = lock(&self.inner).links.as_ref().is_some_and(|l| l.target.is_some() && l.link_id == link_id);
+        if current {
             Self::unlink_locked(&self);
         }
-        linked_there
+        current
     }
     fn isolate_dyn(self: Arc<Self>) {
         let _t = lock(&TOPOLOGY);
@@ -445,18 +424,10 @@ impl<T: Send + 'static> AnyNode for Node<T> {
         let g = lock(&self.inner);
         g.links
             .as_ref()
-            .map(|l| {
-                l.sources
-                    .iter()
-                    .filter_map(Weak::upgrade)
-                    .map(|s| s as Arc<dyn AnyNode>)
-                    .collect()
-            })
+            .map(|l| l.sources.iter().filter_map(Weak::upgrade).map(|s| s as Arc<dyn AnyNode>).collect())
             .unwrap_or_default()
     }
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>> {
-        lock(&self.inner)
-            .target()
-            .and_then(|t| t.owner.core.upgrade())
+        lock(&self.inner).target().and_then(|t| t.owner.core.upgrade())
     }
 }

@@ -27,22 +27,19 @@ thread_local! {
 }
 
 fn on_this_thread(shared: &Shared) -> bool {
-    CURRENT.with(|c| {
-        c.borrow()
-            .as_ref()
-            .is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), shared))
-    })
+    CURRENT.with(|c| c.borrow().as_ref().is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), shared)))
 }
 
 pub(crate) fn current() -> Option<Arc<Shared>> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
-struct CurrentGuard(Option<Arc<Shared>>);
+struct CurrentGuard(Option<Arc<Shared>>, usize);
 
 impl CurrentGuard {
     fn enter(shared: &Arc<Shared>) -> Self {
-        CurrentGuard(CURRENT.with(|c| c.borrow_mut().replace(shared.clone())))
+        let prev_addr = CURRENT_ADDR.with(|c| c.replace(Arc::as_ptr(shared) as usize));
+        CurrentGuard(CURRENT.with(|c| c.borrow_mut().replace(shared.clone())), prev_addr)
     }
 }
 
@@ -50,6 +47,7 @@ impl Drop for CurrentGuard {
     fn drop(&mut self) {
         let prev = self.0.take();
         CURRENT.with(|c| *c.borrow_mut() = prev);
+        CURRENT_ADDR.with(|c| c.set(self.1));
     }
 }
 
@@ -72,9 +70,15 @@ pub(crate) struct Timers {
     seq: u64,
 }
 
+thread_local! {
+    /// Address of the scheduler whose loop runs on this thread (0: none). A plain `Cell`
+    /// so telling a local wake from a remote one costs one load on the send path.
+    static CURRENT_ADDR: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 enum Queues {
     Single(Mutex<VecDeque<Arc<TaskCell>>>),
-    Multi(Multi),
+    Multi(Box<Multi>),
 }
 
 struct Multi {
@@ -99,6 +103,8 @@ pub(crate) struct Shared {
     /// Holders that keep `run` going with no components (handles, background owners).
     keepalive: AtomicUsize,
     timers: Mutex<Timers>,
+    /// How many timers are set: lets a cycle skip the clock and the timer lock when none are.
+    timer_count: AtomicUsize,
     /// Every activated, unfinished component, for introspection and teardown.
     pub(crate) components: Mutex<HashMap<ComponentId, Component>>,
     pub(crate) services: Services,
@@ -157,15 +163,21 @@ impl Shared {
         t.seq += 1;
         let key = (deadline, t.seq);
         t.map.insert(key, waker);
+        self.timer_count.store(t.map.len(), Ordering::Release);
         key
     }
 
     pub(crate) fn remove_timer(&self, key: (Instant, u64)) {
-        lock(&self.timers).map.remove(&key);
+        let mut t = lock(&self.timers);
+        t.map.remove(&key);
+        self.timer_count.store(t.map.len(), Ordering::Release);
     }
 
     /// Fires every timer that is due; returns how many.
     fn fire_timers(&self) -> usize {
+        if self.timer_count.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
         let now = Instant::now();
         let due: Vec<Waker> = {
             let mut t = lock(&self.timers);
@@ -173,7 +185,9 @@ impl Shared {
                 return 0;
             }
             let later = t.map.split_off(&(now, u64::MAX));
-            std::mem::replace(&mut t.map, later).into_values().collect()
+            let due = std::mem::replace(&mut t.map, later);
+            self.timer_count.store(t.map.len(), Ordering::Release);
+            due.into_values().collect()
         };
         let n = due.len();
         for w in due {
@@ -183,21 +197,13 @@ impl Shared {
     }
 
     fn next_timeout(&self) -> Option<Duration> {
-        lock(&self.timers)
-            .map
-            .first_key_value()
-            .map(|(k, _)| k.0.saturating_duration_since(Instant::now()))
+        lock(&self.timers).map.first_key_value().map(|(k, _)| k.0.saturating_duration_since(Instant::now()))
     }
 
-    pub(crate) fn activate(
-        self: &Arc<Self>,
-        core: &Arc<ComponentCore>,
-    ) -> Result<(), ActivateError> {
+    pub(crate) fn activate(self: &Arc<Self>, core: &Arc<ComponentCore>) -> Result<(), ActivateError> {
         let task = &core.task;
         if task.sched.set(self.clone()).is_err() {
-            return Err(ActivateError::AlreadyActivated {
-                name: core.name.to_string(),
-            });
+            return Err(ActivateError::AlreadyActivated { name: core.name.to_string() });
         }
         self.live.fetch_add(1, Ordering::SeqCst);
         lock(&self.components).insert(core.id, Component::from_core(core.clone()));
@@ -206,13 +212,11 @@ impl Shared {
             let shared = self.clone();
             let ctx = crate::ThreadCtx::new(core);
             let t = task.clone();
-            let spawned = thread::Builder::new()
-                .name(core.name.to_string())
-                .spawn(move || {
-                    let result = catch_unwind(AssertUnwindSafe(move || body(ctx)));
-                    t.set_state(DONE);
-                    shared.finished(&t, result.err().map(panic_message));
-                });
+            let spawned = thread::Builder::new().name(core.name.to_string()).spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(move || body(ctx)));
+                t.set_state(DONE);
+                shared.finished(&t, result.err().map(panic_message));
+            });
             if let Err(e) = spawned {
                 task.set_state(DONE);
                 self.finished(task, Some(format!("could not start its thread: {e}")));
@@ -227,14 +231,15 @@ impl Shared {
     /// this thread now owns it.
     fn run_task(self: &Arc<Self>, task: Arc<TaskCell>) {
         task.set_state(RUNNING);
-        let waker = Waker::from(task.clone());
-        let mut cx = Context::from_waker(&waker);
         let outcome = {
             let mut slot = lock(&task.future);
-            let Some(fut) = slot.as_mut() else {
+            let Some(body) = slot.as_mut() else {
                 task.set_state(DONE);
                 return;
             };
+            let waker = body.waker.get_or_insert_with(|| Waker::from(task.clone()));
+            let mut cx = Context::from_waker(waker);
+            let fut = &mut body.future;
             match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
                 Ok(Poll::Pending) => None,
                 Ok(Poll::Ready(())) => Some(None),
@@ -261,16 +266,9 @@ impl Shared {
     pub(crate) fn finished(self: &Arc<Self>, task: &Arc<TaskCell>, panic: Option<String>) {
         if let Some(core) = task.core.upgrade() {
             if let Some(message) = &panic {
-                let report = PanicReport {
-                    id: core.id,
-                    name: core.name.to_string(),
-                    message: message.clone(),
-                };
+                let report = PanicReport { id: core.id, name: core.name.to_string(), message: message.clone() };
                 if self.report_panics {
-                    eprintln!(
-                        "axon: component {} panicked: {}",
-                        report.name, report.message
-                    );
+                    eprintln!("axon: component {} panicked: {}", report.name, report.message);
                 }
                 lock(&self.panics).push(report);
             }
@@ -286,9 +284,7 @@ impl Shared {
     /// One Axon cycle: run everything that was runnable at its start, once each, in FIFO
     /// order, then fire due timers. Returns how many components ran.
     fn cycle(self: &Arc<Self>, local: &mut VecDeque<Arc<TaskCell>>) -> usize {
-        let Queues::Single(q) = &self.queues else {
-            unreachable!("cycles are single-thread only")
-        };
+        let Queues::Single(q) = &self.queues else { unreachable!("cycles are single-thread only") };
         std::mem::swap(local, &mut *lock(q));
         let ran = local.len();
         while let Some(t) = local.pop_front() {
@@ -306,32 +302,34 @@ impl Shared {
     }
 
     fn run_single(self: &Arc<Self>) {
+        let Queues::Single(q) = &self.queues else { unreachable!() };
         let mut local = VecDeque::new();
         loop {
-            self.cycle(&mut local);
-            if !self.queue_empty() {
+            std::mem::swap(&mut local, &mut *lock(q));
+            if local.is_empty() {
+                if self.fire_timers() > 0 {
+                    continue;
+                }
+                if self.done() {
+                    return;
+                }
+                let timeout = self.next_timeout();
+                if timeout != Some(Duration::ZERO) {
+                    self.park.park(timeout);
+                }
                 continue;
             }
-            if self.done() {
-                return;
+            while let Some(t) = local.pop_front() {
+                self.run_task(t);
             }
-            let timeout = self.next_timeout();
-            if timeout == Some(Duration::ZERO) {
-                continue;
-            }
-            self.park.park(timeout);
+            self.fire_timers();
         }
     }
 
     fn run_multi(self: &Arc<Self>) {
-        let Queues::Multi(m) = &self.queues else {
-            unreachable!()
-        };
+        let Queues::Multi(m) = &self.queues else { unreachable!() };
         let workers: Vec<_> = std::mem::take(&mut *lock(&m.workers));
-        assert!(
-            !workers.is_empty(),
-            "a multi-thread scheduler can be run only once"
-        );
+        assert!(!workers.is_empty(), "a multi-thread scheduler can be run only once");
         thread::scope(|s| {
             for (i, w) in workers.into_iter().enumerate() {
                 let shared = self.clone();
@@ -344,9 +342,7 @@ impl Shared {
     }
 
     fn worker_loop(self: &Arc<Self>, i: usize, worker: Worker<Arc<TaskCell>>) {
-        let Queues::Multi(m) = &self.queues else {
-            unreachable!()
-        };
+        let Queues::Multi(m) = &self.queues else { unreachable!() };
         let _g = CurrentGuard::enter(self);
         LOCAL.with(|l| *l.borrow_mut() = Some(worker));
         let mut tick: u32 = 0;
@@ -384,7 +380,9 @@ impl Shared {
             let body = c.core().task.take_future();
             drop(body);
         }
-        lock(&self.timers).map.clear();
+        let timers = std::mem::take(&mut lock(&self.timers).map);
+        self.timer_count.store(0, Ordering::Release);
+        drop(timers);
         drop(comps);
     }
 }
@@ -525,7 +523,7 @@ impl SchedulerBuilder {
         let queues = if self.threads == 1 {
             Queues::Single(Mutex::new(VecDeque::new()))
         } else {
-            Queues::Multi(Multi::new(self.threads))
+            Queues::Multi(Box::new(Multi::new(self.threads)))
         };
         Scheduler {
             handle: SchedulerHandle {
@@ -535,6 +533,7 @@ impl SchedulerBuilder {
                     live: AtomicUsize::new(0),
                     keepalive: AtomicUsize::new(0),
                     timers: Mutex::new(Timers::default()),
+                    timer_count: AtomicUsize::new(0),
                     components: Mutex::new(HashMap::new()),
                     services: Services::new(),
                     panics: Mutex::new(Vec::new()),
@@ -579,12 +578,7 @@ impl SchedulerHandle {
     /// Whether a component is paused (Axon's `isThreadPaused`: true for a component this
     /// scheduler does not run).
     pub fn is_paused(&self, component: &Component) -> bool {
-        let on_this = component
-            .core()
-            .task
-            .sched
-            .get()
-            .is_some_and(|s| Arc::ptr_eq(s, &self.shared));
+        let on_this = component.core().task.sched.get().is_some_and(|s| Arc::ptr_eq(s, &self.shared));
         !on_this || matches!(component.state(), ComponentState::Paused)
     }
 
@@ -599,9 +593,7 @@ impl SchedulerHandle {
     /// (Axon's `waitForOne`).
     pub fn keep_alive(&self) -> KeepAlive {
         self.shared.keepalive.fetch_add(1, Ordering::SeqCst);
-        KeepAlive {
-            shared: self.shared.clone(),
-        }
+        KeepAlive { shared: self.shared.clone() }
     }
 }
 
@@ -662,11 +654,7 @@ impl Scheduler {
 
     /// A builder: thread count, idle wait, panic reporting.
     pub fn builder() -> SchedulerBuilder {
-        SchedulerBuilder {
-            threads: 1,
-            park: None,
-            report_panics: true,
-        }
+        SchedulerBuilder { threads: 1, park: None, report_panics: true }
     }
 
     /// A shareable handle.
@@ -693,10 +681,7 @@ impl Scheduler {
     /// On a multi-thread scheduler.
     pub fn step(&self) -> usize {
         let shared = &self.handle.shared;
-        assert!(
-            matches!(shared.queues, Queues::Single(_)),
-            "step mode needs the single-thread scheduler"
-        );
+        assert!(matches!(shared.queues, Queues::Single(_)), "step mode needs the single-thread scheduler");
         let _g = CurrentGuard::enter(shared);
         shared.cycle(&mut VecDeque::new())
     }
@@ -720,11 +705,7 @@ impl Scheduler {
             .name("axon-scheduler".into())
             .spawn(move || self.run())
             .expect("could not start the background scheduler thread");
-        Background {
-            handle,
-            keep: Some(keep),
-            thread: Some(thread),
-        }
+        Background { handle, keep: Some(keep), thread: Some(thread) }
     }
 }
 

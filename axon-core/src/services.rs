@@ -45,15 +45,8 @@ impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ServiceError::ServiceAlreadyExists(n) => write!(f, "service {n:?} already exists"),
-            ServiceError::BadInbox {
-                service,
-                component,
-                inbox,
-            } => {
-                write!(
-                    f,
-                    "cannot register service {service:?}: {component} has no inbox {inbox:?}"
-                )
+            ServiceError::BadInbox { service, component, inbox } => {
+                write!(f, "cannot register service {service:?}: {component} has no inbox {inbox:?}")
             }
             ServiceError::UnknownService(n) => write!(f, "no service named {n:?}"),
             ServiceError::MultipleServiceDeletion(n) => {
@@ -87,9 +80,7 @@ pub struct Services {
 
 impl fmt::Debug for Services {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Services")
-            .field("services", &self.services_registered())
-            .finish()
+        f.debug_struct("Services").field("services", &self.services_registered()).finish()
     }
 }
 
@@ -100,12 +91,7 @@ impl Services {
     }
 
     /// Registers `name` as `component`'s `inbox` (Axon's `registerService`).
-    pub fn register(
-        &self,
-        name: &str,
-        component: &Component,
-        inbox: &str,
-    ) -> Result<(), ServiceError> {
+    pub fn register(&self, name: &str, component: &Component, inbox: &str) -> Result<(), ServiceError> {
         if !component.inbox_names().iter().any(|n| n == inbox) {
             return Err(ServiceError::BadInbox {
                 service: name.into(),
@@ -117,18 +103,13 @@ impl Services {
         if g.services.contains_key(name) {
             return Err(ServiceError::ServiceAlreadyExists(name.into()));
         }
-        g.services
-            .insert(name.into(), (component.clone(), inbox.into()));
+        g.services.insert(name.into(), (component.clone(), inbox.into()));
         Ok(())
     }
 
     /// The component and inbox registered as `name` (Axon's `retrieveService`).
     pub fn retrieve(&self, name: &str) -> Result<(Component, String), ServiceError> {
-        lock(&self.inner)
-            .services
-            .get(name)
-            .cloned()
-            .ok_or_else(|| ServiceError::UnknownService(name.into()))
+        lock(&self.inner).services.get(name).cloned().ok_or_else(|| ServiceError::UnknownService(name.into()))
     }
 
     /// Removes a service (Axon's `deRegisterService`).
@@ -148,11 +129,7 @@ impl Services {
     }
 
     /// Starts tracking a named value (Axon's `trackValue`).
-    pub fn track_value<V: Any + Send + Sync>(
-        &self,
-        name: &str,
-        value: V,
-    ) -> Result<(), ServiceError> {
+    pub fn track_value<V: Any + Send + Sync>(&self, name: &str, value: V) -> Result<(), ServiceError> {
         let mut g = lock(&self.inner);
         if g.values.contains_key(name) {
             return Err(ServiceError::NamespaceClash(name.into()));
@@ -162,11 +139,7 @@ impl Services {
     }
 
     /// Replaces a tracked value (Axon's `updateValue`).
-    pub fn update_value<V: Any + Send + Sync>(
-        &self,
-        name: &str,
-        value: V,
-    ) -> Result<(), ServiceError> {
+    pub fn update_value<V: Any + Send + Sync>(&self, name: &str, value: V) -> Result<(), ServiceError> {
         let mut g = lock(&self.inner);
         match g.values.get_mut(name) {
             Some(slot) => {
@@ -178,21 +151,12 @@ impl Services {
     }
 
     /// A tracked value (Axon's `retrieveValue`).
-    pub fn retrieve_value<V: Any + Send + Sync + Clone>(
-        &self,
-        name: &str,
-    ) -> Result<V, ServiceError> {
+    pub fn retrieve_value<V: Any + Send + Sync + Clone>(&self, name: &str) -> Result<V, ServiceError> {
         let g = lock(&self.inner);
-        let v = g
-            .values
-            .get(name)
-            .ok_or_else(|| ServiceError::AccessToUndeclaredTrackedVariable(name.into()))?;
+        let v = g.values.get(name).ok_or_else(|| ServiceError::AccessToUndeclaredTrackedVariable(name.into()))?;
         v.downcast_ref::<V>()
             .cloned()
-            .ok_or_else(|| ServiceError::WrongValueType {
-                name: name.into(),
-                wanted: std::any::type_name::<V>(),
-            })
+            .ok_or_else(|| ServiceError::WrongValueType { name: name.into(), wanted: std::any::type_name::<V>() })
     }
 
     /// Names of every tracked value, sorted (Axon's `informationItemsLogged`).

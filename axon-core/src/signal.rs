@@ -83,18 +83,12 @@ pub enum Signal {
 impl Signal {
     /// `ProducerFinished` with no caller and no message.
     pub fn producer_finished() -> Self {
-        Signal::ProducerFinished {
-            caller: None,
-            message: None,
-        }
+        Signal::ProducerFinished { caller: None, message: None }
     }
 
     /// `ProducerFinished` naming the component that finished.
     pub fn producer_finished_by(caller: ComponentId) -> Self {
-        Signal::ProducerFinished {
-            caller: Some(caller),
-            message: None,
-        }
+        Signal::ProducerFinished { caller: Some(caller), message: None }
     }
 
     /// True for `ProducerFinished`: drain what you hold, pass it on, stop.

@@ -57,17 +57,13 @@ pub struct Store<V> {
 
 impl<V> Clone for Store<V> {
     fn clone(&self) -> Self {
-        Store {
-            inner: self.inner.clone(),
-        }
+        Store { inner: self.inner.clone() }
     }
 }
 
 impl<V: Clone> Default for Store<V> {
     fn default() -> Self {
-        Store {
-            inner: Arc::new(Mutex::new(HashMap::new())),
-        }
+        Store { inner: Arc::new(Mutex::new(HashMap::new())) }
     }
 }
 
@@ -86,10 +82,7 @@ impl<V: Clone> Store<V> {
     }
 
     fn checkout(map: &mut HashMap<String, Slot<V>>, key: &str) -> (u64, Option<V>) {
-        let slot = map.entry(key.to_string()).or_insert(Slot {
-            version: 0,
-            value: None,
-        });
+        let slot = map.entry(key.to_string()).or_insert(Slot { version: 0, value: None });
         (slot.version, slot.value.clone())
     }
 
@@ -98,12 +91,7 @@ impl<V: Clone> Store<V> {
     pub fn usevar(&self, key: &str) -> Result<Value<V>, StmError> {
         let mut g = self.try_lock()?;
         let (version, value) = Self::checkout(&mut g, key);
-        Ok(Value {
-            store: self.clone(),
-            key: key.to_string(),
-            version,
-            value,
-        })
+        Ok(Value { store: self.clone(), key: key.to_string(), version, value })
     }
 
     /// Checks out several values at once, consistently (Axon's `using`).
@@ -116,10 +104,7 @@ impl<V: Clone> Store<V> {
                 (k.to_string(), (version, value))
             })
             .collect();
-        Ok(Collection {
-            store: self.clone(),
-            values,
-        })
+        Ok(Collection { store: self.clone(), values })
     }
 
     /// The keys in the store, sorted.
@@ -136,16 +121,11 @@ impl<V: Clone> Store<V> {
         let mut g = self.try_lock()?;
         for (key, version, _) in items.iter() {
             if g.get(*key).is_some_and(|s| s.version > **version) {
-                return Err(StmError::ConcurrentUpdate {
-                    key: key.to_string(),
-                });
+                return Err(StmError::ConcurrentUpdate { key: key.to_string() });
             }
         }
         for (key, version, value) in items.iter_mut() {
-            let slot = g.entry(key.to_string()).or_insert(Slot {
-                version: 0,
-                value: None,
-            });
+            let slot = g.entry(key.to_string()).or_insert(Slot { version: 0, value: None });
             slot.version = **version + 1;
             slot.value = (*value).clone();
             **version += 1;
@@ -208,21 +188,15 @@ impl<V: Clone> Collection<V> {
     /// # Panics
     /// If `key` was not part of the checkout.
     pub fn set(&mut self, key: &str, v: V) {
-        let slot = self
-            .values
-            .get_mut(key)
-            .unwrap_or_else(|| panic!("{key:?} was not checked out"));
+        let slot = self.values.get_mut(key).unwrap_or_else(|| panic!("{key:?} was not checked out"));
         slot.1 = Some(v);
     }
 
     /// Commits every value, or none if any was changed by someone else meanwhile.
     pub fn commit(&mut self) -> Result<(), StmError> {
         let store = self.store.clone();
-        let mut items: Vec<(&str, &mut u64, &Option<V>)> = self
-            .values
-            .iter_mut()
-            .map(|(k, (ver, val))| (k.as_str(), ver, &*val))
-            .collect();
+        let mut items: Vec<(&str, &mut u64, &Option<V>)> =
+            self.values.iter_mut().map(|(k, (ver, val))| (k.as_str(), ver, &*val)).collect();
         store.commit_all(&mut items)
     }
 }

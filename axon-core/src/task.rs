@@ -13,6 +13,14 @@ use crate::{ComponentId, lock};
 
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
+/// A component's async body, with the waker its polls use. The waker is made on the first
+/// poll and kept, so a poll costs no reference-count traffic; it points back at the task
+/// cell, and that cycle is broken when the body is taken out (at the end, or at teardown).
+pub(crate) struct Body {
+    pub(crate) future: BoxFuture,
+    pub(crate) waker: Option<std::task::Waker>,
+}
+
 // Task states. Exactly one of the first five holds; NOTIFIED is only ever combined with RUNNING.
 /// Built, not activated: wakes are ignored (Axon: waking an unactivated microprocess does nothing).
 pub(crate) const CREATED: u8 = 0;
@@ -33,7 +41,7 @@ pub(crate) struct TaskCell {
     state: AtomicU8,
     /// The body. Taken out and dropped when the component ends, which also breaks the
     /// reference cycle body -> boxes -> owner (this cell) -> body.
-    pub(crate) future: Mutex<Option<BoxFuture>>,
+    pub(crate) future: Mutex<Option<Body>>,
     /// Set once, at activation.
     pub(crate) sched: OnceLock<Arc<Shared>>,
     /// Set for threaded components and handles: a wake unparks their OS thread instead of
@@ -64,9 +72,7 @@ impl TaskCell {
 
     /// Moves CREATED to SCHEDULED; true if this call did it.
     pub(crate) fn begin(&self, to: u8) -> bool {
-        self.state
-            .compare_exchange(CREATED, to, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        self.state.compare_exchange(CREATED, to, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     /// Wakes the component: queue it if paused, mark it if running, else nothing.
@@ -83,10 +89,7 @@ impl TaskCell {
                 RUNNING => RUNNING | NOTIFIED,
                 _ => return,
             };
-            match self
-                .state
-                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.state.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => break,
                 Err(actual) => s = actual,
             }
@@ -101,10 +104,7 @@ impl TaskCell {
     /// After a poll returned Pending: park (IDLE) unless woken meanwhile; true if it must be
     /// queued again.
     pub(crate) fn after_pending(&self) -> bool {
-        match self
-            .state
-            .compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire)
-        {
+        match self.state.compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => false,
             Err(_) => {
                 // Only RUNNING|NOTIFIED can be here: nobody else moves a RUNNING task.
@@ -114,7 +114,7 @@ impl TaskCell {
         }
     }
 
-    pub(crate) fn take_future(&self) -> Option<BoxFuture> {
+    pub(crate) fn take_future(&self) -> Option<Body> {
         lock(&self.future).take()
     }
 }

@@ -69,10 +69,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 
 /// Waits until `deadline` (see [`sleep`]).
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep {
-        deadline,
-        registered: None,
-    }
+    Sleep { deadline, registered: None }
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -99,8 +96,7 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         if self.registered.is_none() {
-            let shared =
-                current().expect("sleep() must be awaited inside a component on an axon scheduler");
+            let shared = current().expect("sleep() must be awaited inside a component on an axon scheduler");
             let key = shared.add_timer(self.deadline, cx.waker().clone());
             self.registered = Some((shared, key));
         }
