@@ -237,6 +237,12 @@ impl<T: Send + 'static> Outbox<T> {
     pub fn buffered(&self) -> usize {
         self.node.len()
     }
+
+    /// Messages waiting where this outbox's sends land: the final destination's queue when
+    /// linked, else this outbox's own buffer. A balancer's "least loaded" measure.
+    pub fn queued(&self) -> usize {
+        self.node.final_len()
+    }
 }
 
 fn send_blocking<T: Send + 'static>(node: &Node<T>, mut msg: T, parker: &Arc<Parker>) {
@@ -290,12 +296,12 @@ impl<T: Send + 'static> Future for Sending<'_, T> {
 
 impl<T> Sending<'_, T> {
     /// Records what the sending component waits on, for deadlock detection.
-    fn set_waiting(&self, at: Option<(crate::ComponentId, Arc<str>)>) {
+    fn set_waiting(&self, at: Option<(crate::ComponentId, crate::postoffice::Name)>) {
         if !self.sender_is_owner {
             return;
         }
         if let Some(core) = self.node.owner.core.upgrade() {
-            *lock(&core.waiting_for) = at;
+            *lock(&core.waiting_for) = at.map(Box::new);
         }
     }
 }

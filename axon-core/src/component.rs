@@ -1,16 +1,17 @@
 //! Components: building one (declare boxes, give a body), handles to one, and the context a
 //! body uses to reach its own component (children, links, dynamic boxes).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use crate::boxes::{Inbox, Outbox};
 use crate::linkage::{self, LinkError, LinkOptions, Linkage};
 use crate::park::Parker;
-use crate::postoffice::{AnyNode, Direction, Node};
+use crate::postoffice::{AnyNode, Direction, Name, Node};
 use crate::scheduler::{ActivateError, SchedulerHandle};
 use crate::services::Services;
 use crate::task::{self, TaskCell};
@@ -57,17 +58,24 @@ const OUTCOME_FINISHED: u8 = 1;
 const OUTCOME_PANICKED: u8 = 2;
 
 type ThreadBody = Box<dyn FnOnce(ThreadCtx) + Send + 'static>;
+type ActivateHook = Box<dyn FnOnce(&Ctx) -> Result<(), String> + Send + 'static>;
 
 pub(crate) struct ComponentCore {
     pub(crate) id: crate::ComponentId,
-    pub(crate) name: Arc<str>,
+    /// What kind of component it is; the name is `<kind>_<id>` unless given.
+    kind: Cow<'static, str>,
+    /// Made on first use: most components are never asked their name.
+    name: OnceLock<Box<str>>,
     pub(crate) task: Arc<TaskCell>,
     /// Declared boxes, in declaration order.
     boxes: Mutex<Vec<Arc<dyn AnyNode>>>,
-    rel: Mutex<Relations>,
+    /// Parent, children and postoffice: out of line, as most components have none.
+    rel: Mutex<Option<Box<Relations>>>,
     thread_body: Mutex<Option<ThreadBody>>,
     /// The box this component is waiting to send into (for deadlock reports).
-    pub(crate) waiting_for: Mutex<Option<(crate::ComponentId, Arc<str>)>>,
+    pub(crate) waiting_for: Mutex<Option<Box<(crate::ComponentId, Name)>>>,
+    /// Its slot in its scheduler's registry of live components (see `scheduler::Registry`).
+    pub(crate) slot: AtomicUsize,
     outcome: AtomicU8,
     threaded: std::sync::atomic::AtomicBool,
 }
@@ -78,11 +86,22 @@ struct Relations {
     children: Vec<Component>,
     /// Links this component made (Axon's postoffice): removed when it ends.
     postoffice: Vec<Linkage>,
+    /// Run by `activate`, before the body is queued (see [`ComponentBuilder::on_activate`]).
+    on_activate: Option<ActivateHook>,
 }
 
 impl ComponentCore {
+    pub(crate) fn name(&self) -> &str {
+        self.name.get_or_init(|| format!("{}_{}", self.kind, self.id).into())
+    }
+
+    /// Runs `f` on its relations, creating them on first use.
+    fn rel<R>(&self, f: impl FnOnce(&mut Relations) -> R) -> R {
+        f(lock(&self.rel).get_or_insert_with(Box::default))
+    }
+
     pub(crate) fn find_box(&self, name: &str) -> Option<Arc<dyn AnyNode>> {
-        lock(&self.boxes).iter().find(|b| &**b.name() == name).cloned()
+        lock(&self.boxes).iter().find(|b| b.name() == name).cloned()
     }
 
     pub(crate) fn boxes(&self) -> Vec<Arc<dyn AnyNode>> {
@@ -95,7 +114,7 @@ impl ComponentCore {
 
     fn unique_name(&self, base: &str) -> String {
         let boxes = lock(&self.boxes);
-        let taken = |n: &str| boxes.iter().any(|b| &**b.name() == n);
+        let taken = |n: &str| boxes.iter().any(|b| b.name() == n);
         if !taken(base) {
             return base.to_string();
         }
@@ -111,12 +130,27 @@ impl ComponentCore {
         self.threaded.load(Ordering::Relaxed)
     }
 
+    /// Runs the activation hook, if any; on refusal the component ends without running.
+    pub(crate) fn run_activate_hook(self: &Arc<Self>) -> Result<(), String> {
+        let hook = lock(&self.rel).as_mut().and_then(|r| r.on_activate.take());
+        let Some(hook) = hook else { return Ok(()) };
+        let result = hook(&Ctx { core: Arc::downgrade(self) });
+        if result.is_err() {
+            self.task.set_state(task::DONE);
+            let body = self.task.take_future();
+            drop(body);
+            drop(self.take_thread_body());
+            self.on_finish(false);
+        }
+        result
+    }
+
     pub(crate) fn take_thread_body(&self) -> Option<ThreadBody> {
         lock(&self.thread_body).take()
     }
 
     pub(crate) fn record_link(&self, l: Linkage) {
-        lock(&self.rel).postoffice.push(l);
+        self.rel(|r| r.postoffice.push(l));
     }
 
     pub(crate) fn state(&self) -> ComponentState {
@@ -140,7 +174,7 @@ impl ComponentCore {
     }
 
     pub(crate) fn parent(&self) -> Option<Arc<ComponentCore>> {
-        lock(&self.rel).parent.as_ref().and_then(Weak::upgrade)
+        lock(&self.rel).as_ref().and_then(|r| r.parent.as_ref()).and_then(Weak::upgrade)
     }
 
     /// Called once the body has ended.
@@ -152,10 +186,8 @@ impl ComponentCore {
                 b.isolate_dyn();
             }
         }
-        let (links, parent) = {
-            let mut rel = lock(&self.rel);
-            (std::mem::take(&mut rel.postoffice), rel.parent.as_ref().and_then(Weak::upgrade))
-        };
+        let (links, parent) =
+            self.rel(|rel| (std::mem::take(&mut rel.postoffice), rel.parent.as_ref().and_then(Weak::upgrade)));
         for l in links {
             linkage::unlink(&l);
         }
@@ -185,7 +217,7 @@ pub struct Component {
 
 impl fmt::Debug for Component {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Component").field("name", &&*self.core.name).field("state", &self.state()).finish()
+        f.debug_struct("Component").field("name", &self.core.name()).field("state", &self.state()).finish()
     }
 }
 
@@ -213,7 +245,7 @@ impl Component {
 
     /// Its name, `<Kind>_<id>` unless built with [`ComponentBuilder::named`].
     pub fn name(&self) -> &str {
-        &self.core.name
+        self.core.name()
     }
 
     /// Where it is in its life.
@@ -243,6 +275,21 @@ impl Component {
 
     fn box_names(&self, dir: Direction) -> Vec<String> {
         self.core.boxes().iter().filter(|b| b.direction() == dir).map(|b| b.name().to_string()).collect()
+    }
+
+    /// One of its boxes, as a snapshot would show it: direction, message type, queue length,
+    /// capacity, messages through.
+    pub fn box_info(&self, name: &str) -> Option<crate::BoxInfo> {
+        let node = self.core.find_box(name)?;
+        let st = node.stats();
+        Some(crate::BoxInfo {
+            name: name.to_string(),
+            direction: node.direction(),
+            msg_type: node.msg_type_name().to_string(),
+            len: st.len,
+            capacity: st.capacity,
+            through: st.through,
+        })
     }
 
     /// True if it has a box of this name (either direction).
@@ -278,7 +325,7 @@ impl Component {
 
     /// Its children.
     pub fn children(&self) -> Vec<Component> {
-        lock(&self.core.rel).children.clone()
+        self.core.rel(|r| r.children.clone())
     }
 
     /// The scheduler it was activated on.
@@ -334,26 +381,28 @@ pub struct StandardBoxes<I, O> {
 
 impl ComponentBuilder {
     /// A component of this kind, named `<kind>_<id>` (as Axon names `__main__.Src_5`).
-    pub fn new(kind: &str) -> Self {
-        let id = next_id();
-        Self::with_id(format!("{kind}_{id}"), id)
+    pub fn new(kind: impl Into<Cow<'static, str>>) -> Self {
+        Self::with_kind(kind.into(), None)
     }
 
     /// A component with exactly this name.
-    pub fn named(name: &str) -> Self {
-        Self::with_id(name.to_string(), next_id())
+    pub fn named(name: impl Into<Cow<'static, str>>) -> Self {
+        let name: Cow<'static, str> = name.into();
+        Self::with_kind(Cow::Borrowed(""), Some(name.into_owned().into()))
     }
 
-    fn with_id(name: String, id: u64) -> Self {
-        let id = crate::ComponentId(id);
+    fn with_kind(kind: Cow<'static, str>, name: Option<Box<str>>) -> Self {
+        let id = crate::ComponentId(next_id());
         let core = Arc::new_cyclic(|weak| ComponentCore {
             id,
-            name: name.into(),
+            kind,
+            name: name.map(OnceLock::from).unwrap_or_default(),
             task: Arc::new(TaskCell::new(id, weak.clone())),
             boxes: Mutex::new(Vec::new()),
-            rel: Mutex::new(Relations::default()),
+            rel: Mutex::new(None),
             thread_body: Mutex::new(None),
             waiting_for: Mutex::new(None),
+            slot: AtomicUsize::new(usize::MAX),
             outcome: AtomicU8::new(OUTCOME_NONE),
             threaded: std::sync::atomic::AtomicBool::new(false),
         });
@@ -367,12 +416,16 @@ impl ComponentBuilder {
 
     /// Its name.
     pub fn name(&self) -> &str {
-        &self.core.name
+        self.core.name()
     }
 
-    fn declare<T: Send + 'static>(&self, name: &str, dir: Direction, capacity: Option<usize>) -> Arc<Node<T>> {
-        assert!(self.core.find_box(name).is_none(), "component {} declares a box named {name:?} twice", self.core.name);
-        let node = Arc::new(Node::new(name.into(), dir, self.core.task.clone(), capacity));
+    fn declare<T: Send + 'static>(&self, name: Name, dir: Direction, capacity: Option<usize>) -> Arc<Node<T>> {
+        assert!(
+            self.core.find_box(&name).is_none(),
+            "component {} declares a box named {name:?} twice",
+            self.core.name()
+        );
+        let node = Arc::new(Node::new(name, dir, self.core.task.clone(), capacity));
         self.core.add_node(node.clone());
         node
     }
@@ -381,24 +434,24 @@ impl ComponentBuilder {
     ///
     /// # Panics
     /// If the component already has a box of this name.
-    pub fn inbox<T: Send + 'static>(&mut self, name: &str) -> Inbox<T> {
-        Inbox::new(self.declare(name, Direction::Inbox, None))
+    pub fn inbox<T: Send + 'static>(&mut self, name: impl Into<Name>) -> Inbox<T> {
+        Inbox::new(self.declare(name.into(), Direction::Inbox, None))
     }
 
     /// Declares an inbox that holds at most `capacity` messages.
     ///
     /// # Panics
     /// If the component already has a box of this name.
-    pub fn inbox_with_capacity<T: Send + 'static>(&mut self, name: &str, capacity: usize) -> Inbox<T> {
-        Inbox::new(self.declare(name, Direction::Inbox, Some(capacity)))
+    pub fn inbox_with_capacity<T: Send + 'static>(&mut self, name: impl Into<Name>, capacity: usize) -> Inbox<T> {
+        Inbox::new(self.declare(name.into(), Direction::Inbox, Some(capacity)))
     }
 
     /// Declares an outbox. While unlinked it keeps what is sent (unbounded).
     ///
     /// # Panics
     /// If the component already has a box of this name.
-    pub fn outbox<T: Send + 'static>(&mut self, name: &str) -> Outbox<T> {
-        Outbox::new(self.declare(name, Direction::Outbox, None))
+    pub fn outbox<T: Send + 'static>(&mut self, name: impl Into<Name>) -> Outbox<T> {
+        Outbox::new(self.declare(name.into(), Direction::Outbox, None))
     }
 
     /// Declares an outbox that, while unlinked, keeps at most `capacity` messages (a send
@@ -406,8 +459,8 @@ impl ComponentBuilder {
     ///
     /// # Panics
     /// If the component already has a box of this name.
-    pub fn outbox_with_capacity<T: Send + 'static>(&mut self, name: &str, capacity: usize) -> Outbox<T> {
-        Outbox::new(self.declare(name, Direction::Outbox, Some(capacity)))
+    pub fn outbox_with_capacity<T: Send + 'static>(&mut self, name: impl Into<Name>, capacity: usize) -> Outbox<T> {
+        Outbox::new(self.declare(name.into(), Direction::Outbox, Some(capacity)))
     }
 
     /// Declares the standard `control` inbox.
@@ -430,8 +483,36 @@ impl ComponentBuilder {
         }
     }
 
-    fn ctx(&self) -> Ctx {
+    /// The context the body will get, available while building: a chassis adopts and
+    /// links its children here, so linking mistakes are reported when it is built.
+    /// (Activating children needs a scheduler, so that waits for the body.)
+    pub fn ctx(&self) -> Ctx {
         Ctx { core: Arc::downgrade(&self.core) }
+    }
+
+    /// Sets a hook run synchronously by `activate`, with the scheduler known, before the
+    /// body first runs: the place to register a service (a Backplane registers its name
+    /// here, so any component activated after it finds it). If the hook returns an error the
+    /// component is not started: it ends at once and `activate` returns
+    /// [`ActivateError::Refused`] with the reason.
+    pub fn on_activate(&mut self, hook: impl FnOnce(&Ctx) -> Result<(), String> + Send + 'static) {
+        self.core.rel(|r| r.on_activate = Some(Box::new(hook)));
+    }
+
+    /// Declares a box carrying the same message type as `like`'s box of that name, for
+    /// chassis whose boxes pass straight through to a child's (a Pipeline's `inbox` is its
+    /// first child's). `dir` is the new box's direction; its name must be free.
+    pub fn declare_like(
+        &mut self,
+        name: impl Into<Name>,
+        dir: Direction,
+        like: (&Component, &str),
+    ) -> Result<(), LinkError> {
+        let name = name.into();
+        let model = like.0.core.find_box(like.1).ok_or_else(|| LinkError::no_such_box(like.0, like.1))?;
+        assert!(self.core.find_box(&name).is_none(), "component {} declares a box named {name:?} twice", self.core.name());
+        self.core.add_node(model.new_like(name, dir, self.core.task.clone()));
+        Ok(())
     }
 
     /// Gives the component an async body and returns it, ready to link and activate.
@@ -488,7 +569,7 @@ impl Ctx {
 
     /// Its component's name.
     pub fn name(&self) -> String {
-        self.core().name.to_string()
+        self.core().name().to_string()
     }
 
     /// A handle to its own component (for linking its own boxes to children).
@@ -529,18 +610,16 @@ impl Ctx {
     /// Removes a linkage (a no-op if it is already gone).
     pub fn unlink(&self, l: &Linkage) {
         linkage::unlink(l);
-        lock(&self.core().rel).postoffice.retain(|x| x != l);
+        self.core().rel(|r| r.postoffice.retain(|x| x != l));
     }
 
     /// Removes every linkage this component made that involves `other`.
     pub fn unlink_component(&self, other: &Component) {
-        let gone: Vec<Linkage> = {
-            let core = self.core();
-            let mut rel = lock(&core.rel);
+        let gone: Vec<Linkage> = self.core().rel(|rel| {
             let (gone, keep) = std::mem::take(&mut rel.postoffice).into_iter().partition(|l| l.involves(other));
             rel.postoffice = keep;
             gone
-        };
+        });
         for l in &gone {
             linkage::unlink(l);
         }
@@ -550,31 +629,29 @@ impl Ctx {
     /// It does not activate the child.
     pub fn add_child(&self, child: &Component) {
         let core = self.core();
-        lock(&child.core.rel).parent = Some(Arc::downgrade(&core));
-        let mut rel = lock(&core.rel);
-        if !rel.children.contains(child) {
-            rel.children.push(child.clone());
-        }
+        child.core.rel(|r| r.parent = Some(Arc::downgrade(&core)));
+        core.rel(|rel| {
+            if !rel.children.contains(child) {
+                rel.children.push(child.clone());
+            }
+        });
     }
 
     /// Forgets a child and removes every linkage this component made involving it.
     pub fn remove_child(&self, child: &Component) {
-        {
-            let core = self.core();
-            lock(&core.rel).children.retain(|c| c != child);
-        }
-        {
-            let mut rel = lock(&child.core.rel);
-            if rel.parent.as_ref().is_some_and(|p| std::ptr::eq(p.as_ptr(), Arc::as_ptr(&self.core()))) {
+        let core = self.core();
+        core.rel(|r| r.children.retain(|c| c != child));
+        child.core.rel(|rel| {
+            if rel.parent.as_ref().is_some_and(|p| std::ptr::eq(p.as_ptr(), Arc::as_ptr(&core))) {
                 rel.parent = None;
             }
-        }
+        });
         self.unlink_component(child);
     }
 
     /// Its children.
     pub fn children(&self) -> Vec<Component> {
-        lock(&self.core().rel).children.clone()
+        self.core().rel(|r| r.children.clone())
     }
 
     /// Activates a component on this component's scheduler (Axon's `newComponent`).
@@ -615,6 +692,27 @@ impl Ctx {
     /// Adds an outbox at run time; as [`add_inbox`](Self::add_inbox).
     pub fn add_outbox<T: Send + 'static>(&self, name: &str) -> Outbox<T> {
         Outbox::new(self.add_node(name, Direction::Outbox))
+    }
+
+    /// Adds a box at run time carrying the same message type as `like`'s box of that name
+    /// (see [`ComponentBuilder::declare_like`]); returns the name it got.
+    pub fn add_box_like(&self, name: &str, dir: Direction, like: (&Component, &str)) -> Result<String, LinkError> {
+        let model = like.0.core.find_box(like.1).ok_or_else(|| LinkError::no_such_box(like.0, like.1))?;
+        let core = self.core();
+        let unique = core.unique_name(name);
+        core.add_node(model.new_like(unique.clone().into(), dir, core.task.clone()));
+        Ok(unique)
+    }
+
+    /// Removes a box by name (unlinking it first); what it held is dropped. For boxes made
+    /// with [`add_box_like`](Self::add_box_like); typed boxes are better removed with
+    /// [`delete_inbox`](Self::delete_inbox), which returns their messages. True if it existed.
+    pub fn delete_box(&self, name: &str) -> bool {
+        let core = self.core();
+        let Some(node) = core.find_box(name) else { return false };
+        node.clone().isolate_dyn();
+        lock(&core.boxes).retain(|b| !Arc::ptr_eq(b, &node));
+        true
     }
 
     fn add_node<T: Send + 'static>(&self, name: &str, dir: Direction) -> Arc<Node<T>> {

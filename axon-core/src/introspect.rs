@@ -149,12 +149,12 @@ fn info_of(core: &ComponentCore) -> (ComponentInfo, Vec<LinkInfo>, Vec<Arc<Compo
     }
     let info = ComponentInfo {
         id: core.id,
-        name: core.name.to_string(),
+        name: core.name().to_string(),
         parent: core.parent().map(|p| p.id),
         state: core.state(),
         threaded: core.is_threaded(),
         boxes,
-        waiting_for: lock(&core.waiting_for).as_ref().map(|(c, n)| BoxAddr { component: *c, name: n.to_string() }),
+        waiting_for: lock(&core.waiting_for).as_ref().map(|w| BoxAddr { component: w.0, name: w.1.to_string() }),
     };
     (info, links, neighbours)
 }

@@ -20,6 +20,7 @@
 //!   downstream-then-upstream, so there is no lock-order deadlock.
 
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
@@ -41,11 +42,14 @@ pub enum Direction {
     Outbox,
 }
 
+/// A box's name: declared names are usually literals, so they cost no allocation.
+pub(crate) type Name = Cow<'static, str>;
+
 /// Unbounded capacity.
 const UNBOUNDED: usize = usize::MAX;
 
 pub(crate) struct Node<T> {
-    pub(crate) name: Arc<str>,
+    pub(crate) name: Name,
     pub(crate) dir: Direction,
     pub(crate) owner: Arc<TaskCell>,
     inner: Mutex<NodeInner<T>>,
@@ -59,13 +63,14 @@ struct NodeInner<T> {
     resolved: Option<Arc<Node<T>>>,
     /// Messages ever stored in this node's own queue.
     through: u64,
-    /// Senders waiting for space in this node's queue.
-    space_waiters: Vec<Waker>,
     /// Rarely used, so kept out of line to keep idle boxes small.
     links: Option<Box<Links<T>>>,
 }
 
+/// The parts of a box that most boxes never use, kept out of line so an idle box stays small.
 struct Links<T> {
+    /// Senders waiting for space in this node's queue.
+    space_waiters: Vec<Waker>,
     target: Option<Arc<Node<T>>>,
     /// Identifies the current outgoing link, so a stale [`crate::Linkage`] handle (one whose
     /// link was removed and remade between the same boxes) cannot remove the new one.
@@ -77,18 +82,23 @@ struct Links<T> {
 /// was refused (for deadlock reports).
 pub(crate) struct Refused<T> {
     pub(crate) msg: T,
-    pub(crate) at: (ComponentId, Arc<str>),
+    pub(crate) at: (ComponentId, Name),
 }
 
 impl<T> NodeInner<T> {
     fn links_mut(&mut self) -> &mut Links<T> {
-        self.links.get_or_insert_with(|| Box::new(Links { target: None, link_id: 0, sources: Vec::new() }))
+        self.links.get_or_insert_with(|| {
+            Box::new(Links { space_waiters: Vec::new(), target: None, link_id: 0, sources: Vec::new() })
+        })
     }
     fn target(&self) -> Option<&Arc<Node<T>>> {
         self.links.as_ref().and_then(|l| l.target.as_ref())
     }
     fn take_waiters(&mut self) -> Vec<Waker> {
-        std::mem::take(&mut self.space_waiters)
+        self.links.as_mut().map(|l| std::mem::take(&mut l.space_waiters)).unwrap_or_default()
+    }
+    fn has_waiters(&self) -> bool {
+        self.links.as_ref().is_some_and(|l| !l.space_waiters.is_empty())
     }
 }
 
@@ -99,7 +109,7 @@ fn wake_all(waiters: Vec<Waker>) {
 }
 
 impl<T: Send + 'static> Node<T> {
-    pub(crate) fn new(name: Arc<str>, dir: Direction, owner: Arc<TaskCell>, capacity: Option<usize>) -> Self {
+    pub(crate) fn new(name: Name, dir: Direction, owner: Arc<TaskCell>, capacity: Option<usize>) -> Self {
         Node {
             name,
             dir,
@@ -109,7 +119,6 @@ impl<T: Send + 'static> Node<T> {
                 capacity: capacity.unwrap_or(UNBOUNDED),
                 resolved: None,
                 through: 0,
-                space_waiters: Vec::new(),
                 links: None,
             }),
         }
@@ -120,8 +129,9 @@ impl<T: Send + 'static> Node<T> {
     fn store(&self, g: &mut NodeInner<T>, msg: T, waker: Option<&Waker>) -> Result<(), Refused<T>> {
         if g.buf.len() >= g.capacity {
             if let Some(w) = waker {
-                if !g.space_waiters.iter().any(|x| x.will_wake(w)) {
-                    g.space_waiters.push(w.clone());
+                let waiters = &mut g.links_mut().space_waiters;
+                if !waiters.iter().any(|x| x.will_wake(w)) {
+                    waiters.push(w.clone());
                 }
             }
             return Err(Refused { msg, at: (self.owner.id, self.name.clone()) });
@@ -188,7 +198,7 @@ impl<T: Send + 'static> Node<T> {
     pub(crate) fn pop(&self) -> Option<T> {
         let mut g = lock(&self.inner);
         let msg = g.buf.pop_front()?;
-        if g.space_waiters.is_empty() {
+        if !g.has_waiters() {
             return Some(msg);
         }
         let waiters = g.take_waiters();
@@ -200,6 +210,15 @@ impl<T: Send + 'static> Node<T> {
     /// Messages in this node's own queue (Axon's `dataReady`, which counts local storage only).
     pub(crate) fn len(&self) -> usize {
         lock(&self.inner).buf.len()
+    }
+
+    /// Messages waiting where a send from this node would land: the final node's queue.
+    pub(crate) fn final_len(&self) -> usize {
+        let g = lock(&self.inner);
+        match g.resolved.as_ref() {
+            None => g.buf.len(),
+            Some(f) => f.len(),
+        }
     }
 
     pub(crate) fn is_linked(&self) -> bool {
@@ -246,7 +265,7 @@ impl<T: Send + 'static> Node<T> {
     /// Links `src -> dst` and returns the new link's id. The caller holds [`TOPOLOGY`].
     fn link_locked(src: &Arc<Node<T>>, dst: &Arc<Node<T>>) -> Result<u64, LinkFault> {
         if let Some(t) = lock(&src.inner).target() {
-            let owner = t.owner.core.upgrade().map_or_else(|| t.owner.id.to_string(), |c| c.name.to_string());
+            let owner = t.owner.core.upgrade().map_or_else(|| t.owner.id.to_string(), |c| c.name().to_string());
             return Err(LinkFault::AlreadyLinked { existing: format!("{owner}.{}", t.name) });
         }
         // A link that would close a loop of targets would make sends chase their own tail.
@@ -339,12 +358,12 @@ pub(crate) struct NodeStats {
     pub(crate) len: usize,
     pub(crate) capacity: Option<usize>,
     pub(crate) through: u64,
-    pub(crate) target: Option<(ComponentId, Arc<str>, Direction)>,
+    pub(crate) target: Option<(ComponentId, Name, Direction)>,
 }
 
 /// A box with its message type erased, so chassis can link boxes by name.
 pub(crate) trait AnyNode: Send + Sync + 'static {
-    fn name(&self) -> &Arc<str>;
+    fn name(&self) -> &str;
     fn direction(&self) -> Direction;
     fn owner(&self) -> &Arc<TaskCell>;
     fn msg_type_id(&self) -> TypeId;
@@ -360,12 +379,14 @@ pub(crate) trait AnyNode: Send + Sync + 'static {
     fn stats(&self) -> NodeStats;
     fn set_capacity(&self, capacity: Option<usize>);
     fn sources_dyn(&self) -> Vec<Arc<dyn AnyNode>>;
+    /// A new, empty, unlinked node carrying the same message type.
+    fn new_like(&self, name: Name, dir: Direction, owner: Arc<TaskCell>) -> Arc<dyn AnyNode>;
     /// The component owning this node's link target, if linked.
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>>;
 }
 
 impl<T: Send + 'static> AnyNode for Node<T> {
-    fn name(&self) -> &Arc<str> {
+    fn name(&self) -> &str {
         &self.name
     }
     fn direction(&self) -> Direction {
@@ -426,6 +447,9 @@ impl<T: Send + 'static> AnyNode for Node<T> {
             .as_ref()
             .map(|l| l.sources.iter().filter_map(Weak::upgrade).map(|s| s as Arc<dyn AnyNode>).collect())
             .unwrap_or_default()
+    }
+    fn new_like(&self, name: Name, dir: Direction, owner: Arc<TaskCell>) -> Arc<dyn AnyNode> {
+        Arc::new(Node::<T>::new(name, dir, owner, None))
     }
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>> {
         lock(&self.inner).target().and_then(|t| t.owner.core.upgrade())

@@ -2,7 +2,7 @@
 //! on N work-stealing worker threads, with timers and an idle wait that uses no CPU.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -76,6 +76,41 @@ thread_local! {
     static CURRENT_ADDR: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// The live components of a scheduler: a slab (each component knows its slot), so adding
+/// and removing one is O(1) and costs a word per component.
+#[derive(Default)]
+struct Registry {
+    slots: Vec<Option<Component>>,
+    free: Vec<usize>,
+}
+
+impl Registry {
+    fn insert(&mut self, c: Component) {
+        let i = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        c.core().slot.store(i, Ordering::Relaxed);
+        self.slots[i] = Some(c);
+    }
+
+    fn remove(&mut self, core: &ComponentCore) -> Option<Component> {
+        let i = core.slot.swap(usize::MAX, Ordering::Relaxed);
+        let c = self.slots.get_mut(i)?.take();
+        self.free.push(i);
+        c
+    }
+
+    fn list(&self) -> Vec<Component> {
+        self.slots.iter().flatten().cloned().collect()
+    }
+
+    fn drain(&mut self) -> Vec<Component> {
+        self.free.clear();
+        self.slots.drain(..).flatten().collect()
+    }
+}
+
 enum Queues {
     Single(Mutex<VecDeque<Arc<TaskCell>>>),
     Multi(Box<Multi>),
@@ -106,7 +141,7 @@ pub(crate) struct Shared {
     /// How many timers are set: lets a cycle skip the clock and the timer lock when none are.
     timer_count: AtomicUsize,
     /// Every activated, unfinished component, for introspection and teardown.
-    pub(crate) components: Mutex<HashMap<ComponentId, Component>>,
+    components: Mutex<Registry>,
     pub(crate) services: Services,
     panics: Mutex<Vec<PanicReport>>,
     /// Whether panics are printed to stderr as well as recorded.
@@ -203,16 +238,18 @@ impl Shared {
     pub(crate) fn activate(self: &Arc<Self>, core: &Arc<ComponentCore>) -> Result<(), ActivateError> {
         let task = &core.task;
         if task.sched.set(self.clone()).is_err() {
-            return Err(ActivateError::AlreadyActivated { name: core.name.to_string() });
+            return Err(ActivateError::AlreadyActivated { name: core.name().to_string() });
         }
+        core.run_activate_hook()
+            .map_err(|reason| ActivateError::Refused { name: core.name().to_string(), reason })?;
         self.live.fetch_add(1, Ordering::SeqCst);
-        lock(&self.components).insert(core.id, Component::from_core(core.clone()));
+        lock(&self.components).insert(Component::from_core(core.clone()));
         if let Some(body) = core.take_thread_body() {
             task.begin(RUNNING);
             let shared = self.clone();
             let ctx = crate::ThreadCtx::new(core);
             let t = task.clone();
-            let spawned = thread::Builder::new().name(core.name.to_string()).spawn(move || {
+            let spawned = thread::Builder::new().name(core.name().to_string()).spawn(move || {
                 let result = catch_unwind(AssertUnwindSafe(move || body(ctx)));
                 t.set_state(DONE);
                 shared.finished(&t, result.err().map(panic_message));
@@ -266,7 +303,7 @@ impl Shared {
     pub(crate) fn finished(self: &Arc<Self>, task: &Arc<TaskCell>, panic: Option<String>) {
         if let Some(core) = task.core.upgrade() {
             if let Some(message) = &panic {
-                let report = PanicReport { id: core.id, name: core.name.to_string(), message: message.clone() };
+                let report = PanicReport { id: core.id, name: core.name().to_string(), message: message.clone() };
                 if self.report_panics {
                     eprintln!("axon: component {} panicked: {}", report.name, report.message);
                 }
@@ -274,8 +311,10 @@ impl Shared {
             }
             core.on_finish(panic.is_some());
         }
-        let removed = lock(&self.components).remove(&task.id);
-        drop(removed);
+        if let Some(core) = task.core.upgrade() {
+            let removed = lock(&self.components).remove(&core);
+            drop(removed);
+        }
         if self.live.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.wake_idle();
         }
@@ -375,7 +414,7 @@ impl Shared {
 
     /// Drops the bodies of components that never finished, breaking their reference cycles.
     fn teardown(&self) {
-        let comps: Vec<Component> = lock(&self.components).drain().map(|(_, c)| c).collect();
+        let comps: Vec<Component> = lock(&self.components).drain();
         for c in &comps {
             let body = c.core().task.take_future();
             drop(body);
@@ -474,11 +513,19 @@ pub enum ActivateError {
         /// The component's name.
         name: String,
     },
+    /// Its activation hook refused to start it (a Backplane whose name is taken, say).
+    Refused {
+        /// The component's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for ActivateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            ActivateError::Refused { name, reason } => write!(f, "component {name} refused to start: {reason}"),
             ActivateError::AlreadyActivated { name } => {
                 write!(f, "component {name} is already activated")
             }
@@ -534,7 +581,7 @@ impl SchedulerBuilder {
                     keepalive: AtomicUsize::new(0),
                     timers: Mutex::new(Timers::default()),
                     timer_count: AtomicUsize::new(0),
-                    components: Mutex::new(HashMap::new()),
+                    components: Mutex::new(Registry::default()),
                     services: Services::new(),
                     panics: Mutex::new(Vec::new()),
                     report_panics: self.report_panics,
@@ -584,7 +631,7 @@ impl SchedulerHandle {
 
     /// The components this scheduler runs now (Axon's `listAllThreads`).
     pub fn components(&self) -> Vec<Component> {
-        let mut v: Vec<Component> = lock(&self.shared.components).values().cloned().collect();
+        let mut v: Vec<Component> = lock(&self.shared.components).list();
         v.sort_by_key(Component::id);
         v
     }

@@ -1,0 +1,1 @@
+//! Backplane, PublishTo and SubscribeTo: named publish/subscribe on a plug splitter.

@@ -1,0 +1,1 @@
+//! Carousel: a child made by a factory for each `next` message, replaced in turn.

@@ -1,0 +1,1 @@
+//! Par: children run side by side, their outputs merged, control fanned out.

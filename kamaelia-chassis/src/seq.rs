@@ -1,0 +1,1 @@
+//! Seq: children run one after another.

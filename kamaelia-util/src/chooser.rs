@@ -1,0 +1,1 @@
+//! Chooser and ForwardIteratingChooser.

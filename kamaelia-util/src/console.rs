@@ -1,0 +1,1 @@
+//! ConsoleReader (threaded) and ConsoleEchoer.

@@ -1,0 +1,1 @@
+//! Sort: collects until ProducerFinished, then emits in order.

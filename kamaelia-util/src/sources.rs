@@ -1,0 +1,1 @@
+//! Sources and sinks: DataSource, TriggeredSource, OneShot, TriggeredOneShot, Clock, NullSink.

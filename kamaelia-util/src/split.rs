@@ -1,0 +1,1 @@
+//! Fanout, Router, ConditionalSplitter, TwoWaySplitter and the N-way Balancer.

@@ -1,0 +1,1 @@
+//! Time-based components: TimedShutdown, MessageRateLimit, byte-rate request controls, OnDemandLimit.

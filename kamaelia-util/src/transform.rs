@@ -1,0 +1,1 @@
+//! PureTransformer, StatefulTransformer and PassThrough.

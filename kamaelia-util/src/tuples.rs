@@ -1,0 +1,1 @@
+//! SimpleDetupler and Entuple.
