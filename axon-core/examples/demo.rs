@@ -23,7 +23,7 @@ fn source(words: &[&str]) -> Component {
 }
 
 /// Applies `f` to each message; passes the shutdown signal on.
-fn transformer(kind: &str, f: fn(String) -> String) -> Component {
+fn transformer(kind: &'static str, f: fn(String) -> String) -> Component {
     let mut b = ComponentBuilder::new(kind);
     let io = b.standard::<String, String>();
     b.run(move |_| async move {

@@ -510,7 +510,11 @@ impl ComponentBuilder {
     ) -> Result<(), LinkError> {
         let name = name.into();
         let model = like.0.core.find_box(like.1).ok_or_else(|| LinkError::no_such_box(like.0, like.1))?;
-        assert!(self.core.find_box(&name).is_none(), "component {} declares a box named {name:?} twice", self.core.name());
+        assert!(
+            self.core.find_box(&name).is_none(),
+            "component {} declares a box named {name:?} twice",
+            self.core.name()
+        );
         self.core.add_node(model.new_like(name, dir, self.core.task.clone()));
         Ok(())
     }

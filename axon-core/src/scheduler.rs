@@ -240,8 +240,7 @@ impl Shared {
         if task.sched.set(self.clone()).is_err() {
             return Err(ActivateError::AlreadyActivated { name: core.name().to_string() });
         }
-        core.run_activate_hook()
-            .map_err(|reason| ActivateError::Refused { name: core.name().to_string(), reason })?;
+        core.run_activate_hook().map_err(|reason| ActivateError::Refused { name: core.name().to_string(), reason })?;
         self.live.fetch_add(1, Ordering::SeqCst);
         lock(&self.components).insert(Component::from_core(core.clone()));
         if let Some(body) = core.take_thread_body() {
@@ -292,8 +291,12 @@ impl Shared {
             Some(panic) => {
                 task.set_state(DONE);
                 // Drop the body outside the slot lock: its drop may touch boxes and wake others.
+                // A destructor that panics is reported like a panicking body, not allowed to
+                // take the scheduler thread down.
                 let body = task.take_future();
-                drop(body);
+                let dropped = catch_unwind(AssertUnwindSafe(move || drop(body)));
+                let panic =
+                    panic.or_else(|| dropped.err().map(|p| format!("while dropping its body: {}", panic_message(p))));
                 self.finished(&task, panic);
             }
         }

@@ -1,21 +1,17 @@
 //! Box semantics: what inboxes and outboxes hold, count and hand back (Axon's `send`, `recv`,
 //! `dataReady`, the `Inbox()` drain idiom), and the standard box names.
 
-use axon_core::{Component, ComponentBuilder, StandardBoxes, link};
+mod common;
 
-/// A component with the four standard boxes and a body that is never run: linking and
-/// delivering need no scheduler.
-fn standard<I: Send + 'static, O: Send + 'static>(kind: &str) -> (Component, StandardBoxes<I, O>) {
-    let mut b = ComponentBuilder::new(kind);
-    let boxes = b.standard::<I, O>();
-    (b.run(|_ctx| async {}), boxes)
-}
+use axon_core::{ComponentBuilder, link};
+
+use common::standard_of;
 
 /// Messages sent along a link are received in the order they were sent.
 #[test]
 fn an_inbox_hands_messages_back_in_the_order_they_were_sent() {
-    let (src, s) = standard::<(), u32>("Source");
-    let (dst, d) = standard::<u32, ()>("Sink");
+    let (src, s) = standard_of::<(), u32>("Source");
+    let (dst, d) = standard_of::<u32, ()>("Sink");
     link((&src, "outbox"), (&dst, "inbox")).unwrap();
 
     for n in [3, 1, 4, 1, 5] {
@@ -28,8 +24,8 @@ fn an_inbox_hands_messages_back_in_the_order_they_were_sent() {
 /// `try_recv` on an empty inbox is `None` (Axon raises IndexError), and it stays usable.
 #[test]
 fn try_recv_on_an_empty_inbox_is_none() {
-    let (src, s) = standard::<(), u32>("Source");
-    let (dst, d) = standard::<u32, ()>("Sink");
+    let (src, s) = standard_of::<(), u32>("Source");
+    let (dst, d) = standard_of::<u32, ()>("Sink");
     link((&src, "outbox"), (&dst, "inbox")).unwrap();
 
     assert_eq!(d.inbox.try_recv(), None);
@@ -44,8 +40,8 @@ fn try_recv_on_an_empty_inbox_is_none() {
 /// each receive.
 #[test]
 fn len_counts_waiting_messages_up_on_delivery_and_down_on_receive() {
-    let (src, s) = standard::<(), u32>("Source");
-    let (dst, d) = standard::<u32, ()>("Sink");
+    let (src, s) = standard_of::<(), u32>("Source");
+    let (dst, d) = standard_of::<u32, ()>("Sink");
     link((&src, "outbox"), (&dst, "inbox")).unwrap();
 
     assert_eq!(d.inbox.len(), 0);
@@ -63,8 +59,8 @@ fn len_counts_waiting_messages_up_on_delivery_and_down_on_receive() {
 /// `drain` takes every waiting message, oldest first, and leaves the inbox empty.
 #[test]
 fn drain_takes_every_waiting_message_oldest_first() {
-    let (src, s) = standard::<(), String>("Source");
-    let (dst, d) = standard::<String, ()>("Sink");
+    let (src, s) = standard_of::<(), String>("Source");
+    let (dst, d) = standard_of::<String, ()>("Sink");
     link((&src, "outbox"), (&dst, "inbox")).unwrap();
 
     for w in ["a", "b", "c"] {
@@ -80,8 +76,8 @@ fn drain_takes_every_waiting_message_oldest_first() {
 /// it on in order, ahead of anything sent afterwards.
 #[test]
 fn an_unlinked_outbox_keeps_messages_and_they_flow_in_order_when_linked() {
-    let (src, s) = standard::<(), u32>("Source");
-    let (dst, d) = standard::<u32, ()>("Sink");
+    let (src, s) = standard_of::<(), u32>("Source");
+    let (dst, d) = standard_of::<u32, ()>("Sink");
 
     assert!(!s.outbox.is_linked());
     for n in 1..=3 {
@@ -104,9 +100,9 @@ fn an_unlinked_outbox_keeps_messages_and_they_flow_in_order_when_linked() {
 /// its messages land, in order, at the final destination.
 #[test]
 fn a_forwarding_inbox_reports_len_zero_while_messages_land_at_the_final_inbox() {
-    let (src, s) = standard::<(), u32>("Source");
-    let (parent, p) = standard::<u32, ()>("Parent");
-    let (child, c) = standard::<u32, ()>("Child");
+    let (src, s) = standard_of::<(), u32>("Source");
+    let (parent, p) = standard_of::<u32, ()>("Parent");
+    let (child, c) = standard_of::<u32, ()>("Child");
     link((&src, "outbox"), (&parent, "inbox")).unwrap();
     link((&parent, "inbox"), (&child, "inbox")).unwrap();
 
@@ -126,7 +122,7 @@ fn a_forwarding_inbox_reports_len_zero_while_messages_land_at_the_final_inbox() 
 /// The standard boxes are named `inbox`, `control`, `outbox`, `signal`, in that order.
 #[test]
 fn standard_boxes_are_inbox_control_outbox_signal_in_that_order() {
-    let (c, s) = standard::<u8, u8>("Std");
+    let (c, s) = standard_of::<u8, u8>("Std");
     assert_eq!(c.inbox_names(), ["inbox", "control"]);
     assert_eq!(c.outbox_names(), ["outbox", "signal"]);
     assert_eq!(s.inbox.name(), "inbox");
@@ -161,8 +157,8 @@ fn declared_boxes_keep_their_names_in_declaration_order() {
 /// A component is named `<Kind>_<id>` after its kind and unique id.
 #[test]
 fn a_component_is_named_after_its_kind_and_id() {
-    let (a, _) = standard::<u8, u8>("Thing");
-    let (b, _) = standard::<u8, u8>("Thing");
+    let (a, _) = standard_of::<u8, u8>("Thing");
+    let (b, _) = standard_of::<u8, u8>("Thing");
     assert_eq!(a.name(), format!("Thing_{}", a.id()));
     assert_eq!(b.name(), format!("Thing_{}", b.id()));
     assert_ne!(a.id(), b.id());

@@ -77,9 +77,7 @@ fn boxes_added_like_another_get_unique_names_and_can_be_deleted() {
 fn an_activation_hook_runs_at_activation_with_services() {
     let mut b = ComponentBuilder::new("Registrar");
     let _inbox = b.inbox::<String>("inbox");
-    b.on_activate(|ctx| {
-        ctx.services().register("REG", &ctx.component(), "inbox").map_err(|e| e.to_string())
-    });
+    b.on_activate(|ctx| ctx.services().register("REG", &ctx.component(), "inbox").map_err(|e| e.to_string()));
     let c = b.run(|_| async {});
     let sched = Scheduler::new();
     assert!(sched.services().retrieve("REG").is_err(), "nothing is registered before activation");

@@ -1,54 +1,13 @@
 //! Children: a parent creates, links and activates children at run time, is woken as each ends, and owns the links it made.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
-use std::task::{Context, Poll};
-use std::thread;
-use std::time::Duration;
+mod common;
 
-use axon_core::{Component, ComponentBuilder, Ctx, Inbox, Outbox, Scheduler, link, pause, yield_now};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
-/// Far longer than any of these systems needs; only reached if `run` hangs.
-const LIMIT: Duration = Duration::from_secs(30);
+use axon_core::{Component, ComponentBuilder, Inbox, Outbox, Scheduler, link, pause, yield_now};
 
-/// Runs `sched` on another thread and hands it back once `run` returns, failing the test if
-/// `run` has not returned within [`LIMIT`].
-fn run_within_limit(sched: Scheduler) -> Scheduler {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        sched.run();
-        let _ = tx.send(sched);
-    });
-    rx.recv_timeout(LIMIT).expect("Scheduler::run did not return")
-}
-
-/// A body wrapped so that every poll of it is counted.
-struct Counted<F> {
-    inner: Pin<Box<F>>,
-    polls: Arc<AtomicUsize>,
-}
-
-impl<F: Future<Output = ()>> Future for Counted<F> {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.polls.fetch_add(1, Ordering::SeqCst);
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-/// Gives `b` the body `body`, counting its polls in the returned counter.
-fn run_counted<F, Fut>(b: ComponentBuilder, body: F) -> (Component, Arc<AtomicUsize>)
-where
-    F: FnOnce(Ctx) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let polls = Arc::new(AtomicUsize::new(0));
-    let p = polls.clone();
-    let c = b.run(move |ctx| Counted { inner: Box::pin(body(ctx)), polls: p });
-    (c, polls)
-}
+use common::{run_counted, run_within_limit};
 
 /// A child that yields `yields` times, then finishes.
 fn yielder(yields: usize) -> Component {
@@ -69,7 +28,7 @@ struct Held {
     outbox: Outbox<u32>,
 }
 
-fn held(kind: &str) -> Held {
+fn held(kind: &'static str) -> Held {
     let mut b = ComponentBuilder::new(kind);
     let inbox = b.inbox::<u32>("inbox");
     let outbox = b.outbox::<u32>("outbox");

@@ -1,11 +1,13 @@
 //! Dynamic boxes (Axon's AdaptiveCommsComponent): adding inboxes and outboxes at run time,
 //! name-collision suffixing, linking them from outside, and deleting them.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
-use axon_core::{
-    Component, ComponentBuilder, Ctx, Inbox, LinkErrorKind, Outbox, Scheduler, StandardBoxes, link, pause,
-};
+use axon_core::{Component, ComponentBuilder, Ctx, Inbox, LinkErrorKind, Outbox, Scheduler, link, pause};
+
+use common::standard;
 
 /// Work to run inside a component's body, with its context.
 type Job = Box<dyn FnOnce(&Ctx) + Send>;
@@ -39,14 +41,6 @@ fn in_body<R: Send + 'static>(sched: &Scheduler, c: &Component, f: impl FnOnce(&
     sched.run_until_idle();
     let result = slot.lock().unwrap().take();
     result.expect("the body ran the job")
-}
-
-/// A component with the four standard boxes (all carrying `u32`) and a body that is never
-/// run.
-fn standard(kind: &str) -> (Component, StandardBoxes<u32, u32>) {
-    let mut b = ComponentBuilder::new(kind);
-    let boxes = b.standard::<u32, u32>();
-    (b.run(|_ctx| async {}), boxes)
 }
 
 /// A body can add an inbox and an outbox at run time; a free name is kept as asked and

@@ -2,23 +2,20 @@
 //! boxes, inbox->outbox, passthrough loops, bad `inbox_ref` requests), what the errors say,
 //! and that fan-in is allowed.
 
-use axon_core::{Component, ComponentBuilder, LinkErrorKind, LinkOptions, StandardBoxes, link, link_with};
+mod common;
 
-/// A component with the four standard boxes and a body that is never run.
-fn standard<I: Send + 'static, O: Send + 'static>(kind: &str) -> (Component, StandardBoxes<I, O>) {
-    let mut b = ComponentBuilder::new(kind);
-    let boxes = b.standard::<I, O>();
-    (b.run(|_ctx| async {}), boxes)
-}
+use axon_core::{LinkErrorKind, LinkOptions, link, link_with};
+
+use common::standard_of;
 
 /// A box has at most one outgoing link: a second is refused with AlreadyLinked, whose
 /// message names the source, the sink asked for and the existing destination; the first link
 /// keeps working.
 #[test]
 fn a_second_outgoing_link_from_one_box_is_refused_naming_the_existing_destination() {
-    let (a, sa) = standard::<u32, u32>("Src");
-    let (b, sb) = standard::<u32, u32>("First");
-    let (c, sc) = standard::<u32, u32>("Second");
+    let (a, sa) = standard_of::<u32, u32>("Src");
+    let (b, sb) = standard_of::<u32, u32>("First");
+    let (c, sc) = standard_of::<u32, u32>("Second");
     link((&a, "outbox"), (&b, "inbox")).unwrap();
 
     let err = link((&a, "outbox"), (&c, "inbox")).unwrap_err();
@@ -43,9 +40,9 @@ fn a_second_outgoing_link_from_one_box_is_refused_naming_the_existing_destinatio
 /// The one-outgoing-link rule applies to forwarding inboxes too.
 #[test]
 fn a_forwarding_inbox_cannot_get_a_second_outgoing_link() {
-    let (parent, _) = standard::<u32, u32>("Parent");
-    let (c1, _) = standard::<u32, u32>("Child");
-    let (c2, _) = standard::<u32, u32>("Child");
+    let (parent, _) = standard_of::<u32, u32>("Parent");
+    let (c1, _) = standard_of::<u32, u32>("Child");
+    let (c2, _) = standard_of::<u32, u32>("Child");
     link((&parent, "inbox"), (&c1, "inbox")).unwrap();
     let err = link((&parent, "inbox"), (&c2, "inbox")).unwrap_err();
     assert!(matches!(err.kind(), LinkErrorKind::AlreadyLinked { .. }), "{err}");
@@ -55,9 +52,9 @@ fn a_forwarding_inbox_cannot_get_a_second_outgoing_link() {
 /// their order.
 #[test]
 fn two_outboxes_may_feed_one_inbox_keeping_each_senders_order() {
-    let (a, sa) = standard::<(), (char, u32)>("A");
-    let (b, sb) = standard::<(), (char, u32)>("B");
-    let (c, sc) = standard::<(char, u32), ()>("Merge");
+    let (a, sa) = standard_of::<(), (char, u32)>("A");
+    let (b, sb) = standard_of::<(), (char, u32)>("B");
+    let (c, sc) = standard_of::<(char, u32), ()>("Merge");
     link((&a, "outbox"), (&c, "inbox")).unwrap();
     link((&b, "outbox"), (&c, "inbox")).unwrap();
 
@@ -78,8 +75,8 @@ fn two_outboxes_may_feed_one_inbox_keeping_each_senders_order() {
 /// names both components, both boxes and both types.
 #[test]
 fn linking_boxes_of_different_types_is_refused_naming_both_ends_and_types() {
-    let (a, _) = standard::<(), u32>("Numbers");
-    let (b, _) = standard::<String, ()>("Words");
+    let (a, _) = standard_of::<(), u32>("Numbers");
+    let (b, _) = standard_of::<String, ()>("Words");
 
     let err = link((&a, "outbox"), (&b, "inbox")).unwrap_err();
     match err.kind() {
@@ -101,8 +98,8 @@ fn linking_boxes_of_different_types_is_refused_naming_both_ends_and_types() {
 /// and the box, on either end of the link.
 #[test]
 fn an_unknown_box_name_is_refused_naming_the_component_and_box() {
-    let (a, _) = standard::<u32, u32>("Src");
-    let (b, _) = standard::<u32, u32>("Dst");
+    let (a, _) = standard_of::<u32, u32>("Src");
+    let (b, _) = standard_of::<u32, u32>("Dst");
 
     let err = link((&a, "outbx"), (&b, "inbox")).unwrap_err();
     assert_eq!(err.kind(), &LinkErrorKind::NoSuchBox { component: a.name().to_string(), name: "outbx".to_string() });
@@ -118,8 +115,8 @@ fn an_unknown_box_name_is_refused_naming_the_component_and_box() {
 /// An inbox cannot feed an outbox: WrongDirection, naming both ends.
 #[test]
 fn an_inbox_cannot_be_linked_to_an_outbox() {
-    let (a, _) = standard::<u32, u32>("A");
-    let (b, sb) = standard::<u32, u32>("B");
+    let (a, _) = standard_of::<u32, u32>("A");
+    let (b, sb) = standard_of::<u32, u32>("B");
 
     let err = link((&a, "inbox"), (&b, "outbox")).unwrap_err();
     assert_eq!(
@@ -135,9 +132,9 @@ fn an_inbox_cannot_be_linked_to_an_outbox() {
 /// already made keep working.
 #[test]
 fn a_loop_of_passthrough_links_is_refused() {
-    let (p, _) = standard::<u32, u32>("P");
-    let (q, _) = standard::<u32, u32>("Q");
-    let (r, sr) = standard::<u32, u32>("R");
+    let (p, _) = standard_of::<u32, u32>("P");
+    let (q, _) = standard_of::<u32, u32>("Q");
+    let (r, sr) = standard_of::<u32, u32>("R");
 
     let err = link((&p, "inbox"), (&p, "inbox")).unwrap_err();
     assert!(matches!(err.kind(), LinkErrorKind::Cycle { .. }), "{err}");
@@ -151,8 +148,8 @@ fn a_loop_of_passthrough_links_is_refused() {
     );
     assert!(err.to_string().contains(r.name()));
 
-    let (a, _) = standard::<u32, u32>("A");
-    let (b, _) = standard::<u32, u32>("B");
+    let (a, _) = standard_of::<u32, u32>("A");
+    let (b, _) = standard_of::<u32, u32>("B");
     link((&a, "outbox"), (&b, "outbox")).unwrap();
     let err = link((&b, "outbox"), (&a, "outbox")).unwrap_err();
     assert!(matches!(err.kind(), LinkErrorKind::Cycle { .. }), "{err}");
@@ -166,9 +163,9 @@ fn a_loop_of_passthrough_links_is_refused() {
 /// applied to the sink.
 #[test]
 fn a_refused_link_leaves_the_sinks_capacity_unchanged() {
-    let (a, _) = standard::<u32, u32>("Src");
-    let (b, _) = standard::<u32, u32>("First");
-    let (c, sc) = standard::<u32, u32>("Second");
+    let (a, _) = standard_of::<u32, u32>("Src");
+    let (b, _) = standard_of::<u32, u32>("First");
+    let (c, sc) = standard_of::<u32, u32>("Second");
     link((&a, "outbox"), (&b, "inbox")).unwrap();
 
     let err = link_with((&a, "outbox"), (&c, "inbox"), LinkOptions::capacity(1)).unwrap_err();
@@ -180,7 +177,7 @@ fn a_refused_link_leaves_the_sinks_capacity_unchanged() {
 /// type), an outbox name (NotAnInbox) and an unknown name (NoSuchBox).
 #[test]
 fn inbox_ref_refuses_a_wrong_type_an_outbox_or_an_unknown_name() {
-    let (c, sc) = standard::<u32, u32>("Target");
+    let (c, sc) = standard_of::<u32, u32>("Target");
 
     let err = c.inbox_ref::<String>("inbox").unwrap_err();
     match err.kind() {

@@ -1,15 +1,11 @@
 //! Linkage chaining: outbox->inbox links, inbox and outbox passthroughs, chains built in any
 //! order collapsing onto the final inbox, and unlinking or relinking mid-chain.
 
-use axon_core::{Component, ComponentBuilder, LinkKind, StandardBoxes, link, unlink};
+mod common;
 
-/// A component with the four standard boxes (all carrying `u32`) and a body that is never
-/// run: linking and delivering need no scheduler.
-fn standard(kind: &str) -> (Component, StandardBoxes<u32, u32>) {
-    let mut b = ComponentBuilder::new(kind);
-    let boxes = b.standard::<u32, u32>();
-    (b.run(|_ctx| async {}), boxes)
-}
+use axon_core::{LinkKind, StandardBoxes, link, unlink};
+
+use common::standard;
 
 fn drain(boxes: &StandardBoxes<u32, u32>) -> Vec<u32> {
     boxes.inbox.drain().collect()

@@ -1,8 +1,9 @@
 //! The multi-thread scheduler: the same systems give the same results on 1, 2 and 4 threads, `run` returns, and timers work.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axon_core::{Component, ComponentBuilder, Received, Scheduler, Signal, link, sleep};
@@ -13,12 +14,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// Runs `sched` on another thread and hands it back once `run` returns, failing the test if
 /// `run` has not returned within [`LIMIT`].
 fn run_within_limit(sched: Scheduler) -> Scheduler {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        sched.run();
-        let _ = tx.send(sched);
-    });
-    rx.recv_timeout(LIMIT).expect("Scheduler::run did not return")
+    common::run_within(sched, LIMIT)
 }
 
 /// A way to make a scheduler, with a label for failure messages.

@@ -1,24 +1,12 @@
 //! Panics: a panicking component is reported and cut out of the system, and everything else runs on.
 
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
-use std::time::Duration;
+mod common;
 
-use axon_core::{Component, ComponentBuilder, ComponentState, Received, Scheduler, Signal, link, pause};
+use std::sync::{Arc, Mutex};
 
-/// Far longer than any of these systems needs; only reached if `run` hangs.
-const LIMIT: Duration = Duration::from_secs(30);
+use axon_core::{Component, ComponentBuilder, ComponentState, Scheduler, Signal, link, pause};
 
-/// Runs `sched` on another thread and hands it back once `run` returns, failing the test if
-/// `run` has not returned within [`LIMIT`].
-fn run_within_limit(sched: Scheduler) -> Scheduler {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        sched.run();
-        let _ = tx.send(sched);
-    });
-    rx.recv_timeout(LIMIT).expect("Scheduler::run did not return")
-}
+use common::{collector, run_within_limit};
 
 /// A scheduler that records panics without printing them.
 fn quiet() -> Scheduler {
@@ -46,23 +34,6 @@ fn source(n: u32) -> Component {
             out.send(i).await;
         }
         sig.send(Signal::producer_finished_by(ctx.id())).await;
-    })
-}
-
-/// A sink collecting into `got` until a terminal signal.
-fn sink(got: &Arc<Mutex<Vec<u32>>>) -> Component {
-    let got = got.clone();
-    let mut b = ComponentBuilder::new("Sink");
-    let std = b.standard::<u32, u32>();
-    b.run(move |_ctx| async move {
-        loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(n) => got.lock().unwrap().push(n),
-                Received::Control(s) if s.is_terminal() => break,
-                Received::Control(_) => {}
-            }
-        }
-        got.lock().unwrap().extend(std.inbox.drain());
     })
 }
 
@@ -140,7 +111,7 @@ fn a_panicking_component_loses_its_links_and_its_upstream_sender_buffers() {
 fn the_rest_of_the_system_runs_to_completion_after_a_panic() {
     let got = Arc::new(Mutex::new(Vec::new()));
     let src = source(1000);
-    let snk = sink(&got);
+    let snk = collector("Sink", &got);
     link((&src, "outbox"), (&snk, "inbox")).unwrap();
     link((&src, "signal"), (&snk, "control")).unwrap();
 

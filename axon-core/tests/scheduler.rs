@@ -1,5 +1,7 @@
 //! The scheduler: running to completion, step mode, FIFO order, activation, idle blocking and keep-alive.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -10,19 +12,7 @@ use axon_core::{
     SchedulerHandle, Signal, link, pause, yield_now,
 };
 
-/// Far longer than any of these systems needs; only reached if `run` hangs.
-const LIMIT: Duration = Duration::from_secs(30);
-
-/// Runs `sched` on another thread and hands it back once `run` returns, failing the test if
-/// `run` has not returned within [`LIMIT`].
-fn run_within_limit(sched: Scheduler) -> Scheduler {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        sched.run();
-        let _ = tx.send(sched);
-    });
-    rx.recv_timeout(LIMIT).expect("Scheduler::run did not return")
-}
+use common::{LIMIT, run_within_limit};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -53,7 +43,7 @@ fn wake_logger(name: &'static str, log: &Log) -> Component {
 }
 
 /// A component that pauses forever.
-fn idler(kind: &str) -> Component {
+fn idler(kind: &'static str) -> Component {
     let mut b = ComponentBuilder::new(kind);
     b.inbox::<u32>("inbox");
     b.run(|_ctx| async {

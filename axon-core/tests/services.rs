@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use axon_core::{Component, ComponentBuilder, Scheduler, ServiceError, Services, yield_now};
 
 /// A component with one `requests` inbox and one `responses` outbox; its body does nothing.
-fn server(kind: &str) -> Component {
+fn server(kind: &'static str) -> Component {
     let mut b = ComponentBuilder::new(kind);
     let _requests = b.inbox::<String>("requests");
     let _responses = b.outbox::<String>("responses");

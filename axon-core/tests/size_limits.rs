@@ -2,20 +2,14 @@
 //! limit for every producer, limits enforced only at the final destination, link-time
 //! moves that never lose messages, and `send().await` waiting for space.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axon_core::{
-    Component, ComponentBuilder, Full, LinkOptions, Scheduler, StandardBoxes, link, link_with, pause, unlink,
-};
+use axon_core::{ComponentBuilder, Full, LinkOptions, Scheduler, link, link_with, pause, unlink};
 
-/// A component with the four standard boxes (all carrying `u32`) and a body that is never
-/// run: linking and delivering need no scheduler.
-fn standard(kind: &str) -> (Component, StandardBoxes<u32, u32>) {
-    let mut b = ComponentBuilder::new(kind);
-    let boxes = b.standard::<u32, u32>();
-    (b.run(|_ctx| async {}), boxes)
-}
+use common::standard;
 
 /// A box with capacity N accepts exactly N messages; the next is refused with `Full`,
 /// which hands the message back, and nothing is stored.

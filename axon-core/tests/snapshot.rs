@@ -295,7 +295,7 @@ fn linked_but_unactivated_components_appear_in_the_snapshot() {
 
 /// A component whose body blocks in `send().await` into `to`'s inbox (capacity 1,
 /// pre-filled) and never reads its own.
-fn blocked_sender(kind: &str) -> Component {
+fn blocked_sender(kind: &'static str) -> Component {
     let mut b = ComponentBuilder::new(kind);
     let _inbox = b.inbox_with_capacity::<u32>("inbox", 1);
     let out = b.outbox::<u32>("outbox");

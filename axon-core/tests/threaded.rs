@@ -1,33 +1,19 @@
 //! Threaded components (`run_threaded`, Axon's threadedcomponent): own OS thread, blocking box calls, backpressure both ways.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use axon_core::{
-    BoxAddr, Component, ComponentBuilder, ComponentState, Received, Scheduler, Signal, link, pause, yield_now,
-};
+use axon_core::{BoxAddr, ComponentBuilder, ComponentState, Scheduler, Signal, link, pause, yield_now};
+
+use common::collector;
 
 /// Long enough that a correct implementation never hits it; short enough that a broken one fails.
 const GENEROUS: Duration = Duration::from_secs(10);
-
-/// An async consumer that collects `u32`s until a terminal signal, then drains what is left.
-fn collector(got: Arc<Mutex<Vec<u32>>>) -> Component {
-    let mut b = ComponentBuilder::new("Collector");
-    let std = b.standard::<u32, u32>();
-    b.run(move |_ctx| async move {
-        loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(n) => got.lock().unwrap().push(n),
-                Received::Control(s) if s.is_terminal() => break,
-                Received::Control(_) => {}
-            }
-        }
-        got.lock().unwrap().extend(std.inbox.drain());
-    })
-}
 
 /// A threaded component's body runs on an OS thread other than the scheduler's, while an
 /// async component's body runs on the scheduler's own thread.
@@ -99,7 +85,7 @@ fn threaded_component_passes_data_between_async_components_in_order() {
     });
 
     let got = Arc::new(Mutex::new(Vec::new()));
-    let consumer = collector(got.clone());
+    let consumer = collector("Collector", &got);
 
     link((&producer, "outbox"), (&doubler, "inbox")).unwrap();
     link((&producer, "signal"), (&doubler, "control")).unwrap();

@@ -1,54 +1,17 @@
 //! Timers: `sleep` waits at least its duration, sleepers wake in deadline order, and waiting or dropping a sleep costs nothing.
 
+mod common;
+
 use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
-use std::task::{Context, Poll};
-use std::thread;
+use std::pin::pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, ComponentState, Ctx, Scheduler, link, sleep, sleep_until, yield_now};
+use axon_core::{Component, ComponentBuilder, ComponentState, Scheduler, link, sleep, sleep_until, yield_now};
 
-/// Far longer than any of these systems needs; only reached if `run` hangs.
-const LIMIT: Duration = Duration::from_secs(30);
-
-/// Runs `sched` on another thread and hands it back once `run` returns, failing the test if
-/// `run` has not returned within [`LIMIT`].
-fn run_within_limit(sched: Scheduler) -> Scheduler {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        sched.run();
-        let _ = tx.send(sched);
-    });
-    rx.recv_timeout(LIMIT).expect("Scheduler::run did not return")
-}
-
-/// A body wrapped so that every poll of it is counted.
-struct Counted<F> {
-    inner: Pin<Box<F>>,
-    polls: Arc<AtomicUsize>,
-}
-
-impl<F: Future<Output = ()>> Future for Counted<F> {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.polls.fetch_add(1, Ordering::SeqCst);
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-/// Gives `b` the body `body`, counting its polls in the returned counter.
-fn run_counted<F, Fut>(b: ComponentBuilder, body: F) -> (Component, Arc<AtomicUsize>)
-where
-    F: FnOnce(Ctx) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let polls = Arc::new(AtomicUsize::new(0));
-    let p = polls.clone();
-    let c = b.run(move |ctx| Counted { inner: Box::pin(body(ctx)), polls: p });
-    (c, polls)
-}
+use common::{run_counted, run_within_limit};
 
 /// A component that sleeps for `d`, then records how long it actually waited.
 fn sleeper(d: Duration, waited: &Arc<Mutex<Vec<(Duration, Duration)>>>) -> Component {

@@ -1,42 +1,15 @@
 //! Wake-ups: who is woken by a delivery, a collection, an unlink or an explicit wake, and how often (Axon's wake rule).
 
-use std::future::Future;
-use std::pin::Pin;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use axon_core::{
-    Component, ComponentBuilder, ComponentState, Ctx, Inbox, Outbox, Scheduler, Signal, link, pause, unlink,
-};
+use axon_core::{Component, ComponentBuilder, ComponentState, Inbox, Outbox, Scheduler, Signal, link, pause, unlink};
 
-/// A body wrapped so that every poll of it is counted.
-struct Counted<F> {
-    inner: Pin<Box<F>>,
-    polls: Arc<AtomicUsize>,
-}
-
-impl<F: Future<Output = ()>> Future for Counted<F> {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.polls.fetch_add(1, Ordering::SeqCst);
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-/// Gives `b` the body `body`, counting its polls in the returned counter.
-fn run_counted<F, Fut>(b: ComponentBuilder, body: F) -> (Component, Arc<AtomicUsize>)
-where
-    F: FnOnce(Ctx) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let polls = Arc::new(AtomicUsize::new(0));
-    let p = polls.clone();
-    let c = b.run(move |ctx| Counted { inner: Box::pin(body(ctx)), polls: p });
-    (c, polls)
-}
+use common::run_counted;
 
 fn polls(p: &Arc<AtomicUsize>) -> usize {
     p.load(Ordering::SeqCst)
@@ -51,7 +24,7 @@ struct Pauser {
     polls: Arc<AtomicUsize>,
 }
 
-fn pauser(kind: &str, capacity: Option<usize>) -> Pauser {
+fn pauser(kind: &'static str, capacity: Option<usize>) -> Pauser {
     let mut b = ComponentBuilder::new(kind);
     let inbox = match capacity {
         Some(n) => b.inbox_with_capacity::<u32>("inbox", n),
