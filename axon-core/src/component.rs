@@ -527,7 +527,7 @@ impl ComponentBuilder {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let fut = body(self.ctx());
-        *lock(&self.core.task.future) = Some(crate::task::Body { future: Box::pin(fut), waker: None });
+        *self.core.task.future.lock() = Some(crate::task::Body { future: Box::pin(fut), waker: None });
         Component { core: self.core }
     }
 

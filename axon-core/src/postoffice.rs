@@ -22,11 +22,13 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
 use std::task::Waker;
 
 use crate::task::TaskCell;
-use crate::{ComponentId, lock};
+use crate::ComponentId;
 
 /// Serialises structural changes (link, unlink) across the whole process. They are rare;
 /// sends and receives never take this lock.
@@ -147,7 +149,7 @@ impl<T: Send + 'static> Node<T> {
     /// the final node is full, hands the message back and, if given a waker, registers it to
     /// be woken when space appears (a receive, a capacity change, or a relink).
     pub(crate) fn push(&self, msg: T, waker: Option<&Waker>) -> Result<(), Refused<T>> {
-        let mut g = lock(&self.inner);
+        let mut g = self.inner.lock();
         let next = match g.resolved.as_ref() {
             None => {
                 self.store(&mut g, msg, waker)?;
@@ -160,7 +162,7 @@ impl<T: Send + 'static> Node<T> {
             Some(first) => {
                 // The common case: one hop, holding our own lock so no relink can slip
                 // between reading `resolved` and storing.
-                let mut g1 = lock(&first.inner);
+                let mut g1 = first.inner.lock();
                 if g1.resolved.is_none() {
                     first.store(&mut g1, msg, waker)?;
                     drop(g1);
@@ -176,7 +178,7 @@ impl<T: Send + 'static> Node<T> {
         drop(g);
         let mut node = next.expect("a forwarder always has a resolved node");
         loop {
-            let mut gn = lock(&node.inner);
+            let mut gn = node.inner.lock();
             match gn.resolved.clone() {
                 None => {
                     node.store(&mut gn, msg, waker)?;
@@ -196,7 +198,7 @@ impl<T: Send + 'static> Node<T> {
 
     /// Takes the oldest message in this node's own queue, waking senders waiting for space.
     pub(crate) fn pop(&self) -> Option<T> {
-        let mut g = lock(&self.inner);
+        let mut g = self.inner.lock();
         let msg = g.buf.pop_front()?;
         if !g.has_waiters() {
             return Some(msg);
@@ -209,12 +211,12 @@ impl<T: Send + 'static> Node<T> {
 
     /// Messages in this node's own queue (Axon's `dataReady`, which counts local storage only).
     pub(crate) fn len(&self) -> usize {
-        lock(&self.inner).buf.len()
+        self.inner.lock().buf.len()
     }
 
     /// Messages waiting where a send from this node would land: the final node's queue.
     pub(crate) fn final_len(&self) -> usize {
-        let g = lock(&self.inner);
+        let g = self.inner.lock();
         match g.resolved.as_ref() {
             None => g.buf.len(),
             Some(f) => f.len(),
@@ -222,12 +224,12 @@ impl<T: Send + 'static> Node<T> {
     }
 
     pub(crate) fn is_linked(&self) -> bool {
-        lock(&self.inner).resolved.is_some()
+        self.inner.lock().resolved.is_some()
     }
 
     /// Removes and returns everything in this node's own queue.
     pub(crate) fn drain_all(&self) -> Vec<T> {
-        let mut g = lock(&self.inner);
+        let mut g = self.inner.lock();
         let out: Vec<T> = g.buf.drain(..).collect();
         let waiters = g.take_waiters();
         drop(g);
@@ -238,7 +240,7 @@ impl<T: Send + 'static> Node<T> {
     fn final_node(node: &Arc<Node<T>>) -> Arc<Node<T>> {
         let mut cur = node.clone();
         loop {
-            let next = lock(&cur.inner).target().cloned();
+            let next = cur.inner.lock().target().cloned();
             match next {
                 Some(n) => cur = n,
                 None => return cur,
@@ -251,7 +253,7 @@ impl<T: Send + 'static> Node<T> {
         let mut out = Vec::new();
         let mut stack = vec![node.clone()];
         while let Some(n) = stack.pop() {
-            let g = lock(&n.inner);
+            let g = n.inner.lock();
             if let Some(l) = g.links.as_ref() {
                 for s in l.sources.iter().filter_map(Weak::upgrade) {
                     out.push(s.clone());
@@ -264,7 +266,7 @@ impl<T: Send + 'static> Node<T> {
 
     /// Links `src -> dst` and returns the new link's id. The caller holds [`TOPOLOGY`].
     fn link_locked(src: &Arc<Node<T>>, dst: &Arc<Node<T>>) -> Result<u64, LinkFault> {
-        if let Some(t) = lock(&src.inner).target() {
+        if let Some(t) = src.inner.lock().target() {
             let owner = t.owner.core.upgrade().map_or_else(|| t.owner.id.to_string(), |c| c.name().to_string());
             return Err(LinkFault::AlreadyLinked { existing: format!("{owner}.{}", t.name) });
         }
@@ -274,13 +276,13 @@ impl<T: Send + 'static> Node<T> {
             if Arc::ptr_eq(&n, src) {
                 return Err(LinkFault::Cycle);
             }
-            cur = lock(&n.inner).target().cloned();
+            cur = n.inner.lock().target().cloned();
         }
         let fin = Self::final_node(dst);
         let link_id = crate::component::next_id();
         let (moved, waiters) = {
-            let mut gs = lock(&src.inner);
-            let mut gf = lock(&fin.inner);
+            let mut gs = src.inner.lock();
+            let mut gf = fin.inner.lock();
             let moved = gs.buf.len();
             // Moved messages are never refused: a destination may briefly exceed its
             // capacity rather than lose or strand them; senders wait until it drains.
@@ -293,9 +295,9 @@ impl<T: Send + 'static> Node<T> {
             links.link_id = link_id;
             (moved, gs.take_waiters())
         };
-        lock(&dst.inner).links_mut().sources.push(Arc::downgrade(src));
+        dst.inner.lock().links_mut().sources.push(Arc::downgrade(src));
         for u in Self::upstream(src) {
-            lock(&u.inner).resolved = Some(fin.clone());
+            u.inner.lock().resolved = Some(fin.clone());
         }
         // Senders that were waiting for space in `src` now send to `fin`: let them retry.
         wake_all(waiters);
@@ -309,7 +311,7 @@ impl<T: Send + 'static> Node<T> {
     /// Messages already delivered stay where they are.
     fn unlink_locked(src: &Arc<Node<T>>) {
         let dst = {
-            let mut g = lock(&src.inner);
+            let mut g = src.inner.lock();
             g.resolved = None;
             match g.links.as_mut().and_then(|l| l.target.take()) {
                 Some(d) => d,
@@ -317,24 +319,24 @@ impl<T: Send + 'static> Node<T> {
             }
         };
         {
-            let mut gd = lock(&dst.inner);
+            let mut gd = dst.inner.lock();
             if let Some(l) = gd.links.as_mut() {
                 l.sources.retain(|w| w.upgrade().is_some_and(|s| !Arc::ptr_eq(&s, src)));
             }
         }
         for u in Self::upstream(src) {
-            lock(&u.inner).resolved = Some(src.clone());
+            u.inner.lock().resolved = Some(src.clone());
         }
         // Senders upstream that waited for space at the old destination now send to `src`.
         let fin = Self::final_node(&dst);
-        let waiters = lock(&fin.inner).take_waiters();
+        let waiters = fin.inner.lock().take_waiters();
         wake_all(waiters);
     }
 
     /// Removes every link into or out of this node. The caller holds [`TOPOLOGY`].
     fn isolate_locked(node: &Arc<Node<T>>) {
         Self::unlink_locked(node);
-        let sources: Vec<Arc<Node<T>>> = lock(&node.inner)
+        let sources: Vec<Arc<Node<T>>> = node.inner.lock()
             .links
             .as_ref()
             .map(|l| l.sources.iter().filter_map(Weak::upgrade).collect())
@@ -406,7 +408,7 @@ impl<T: Send + 'static> AnyNode for Node<T> {
     }
     fn link_dyn(self: Arc<Self>, dst: Arc<dyn AnyNode>, capacity: Option<usize>) -> Result<u64, LinkFault> {
         let dst = dst.into_any().downcast::<Node<T>>().map_err(|_| LinkFault::TypeMismatch)?;
-        let _t = lock(&TOPOLOGY);
+        let _t = TOPOLOGY.lock();
         let id = Self::link_locked(&self, &dst)?;
         if capacity.is_some() {
             dst.set_capacity(capacity);
@@ -414,19 +416,19 @@ impl<T: Send + 'static> AnyNode for Node<T> {
         Ok(id)
     }
     fn unlink_if(self: Arc<Self>, link_id: u64) -> bool {
-        let _t = lock(&TOPOLOGY);
-        let current = lock(&self.inner).links.as_ref().is_some_and(|l| l.target.is_some() && l.link_id == link_id);
+        let _t = TOPOLOGY.lock();
+        let current = self.inner.lock().links.as_ref().is_some_and(|l| l.target.is_some() && l.link_id == link_id);
         if current {
             Self::unlink_locked(&self);
         }
         current
     }
     fn isolate_dyn(self: Arc<Self>) {
-        let _t = lock(&TOPOLOGY);
+        let _t = TOPOLOGY.lock();
         Self::isolate_locked(&self);
     }
     fn stats(&self) -> NodeStats {
-        let g = lock(&self.inner);
+        let g = self.inner.lock();
         NodeStats {
             len: g.buf.len(),
             capacity: (g.capacity != UNBOUNDED).then_some(g.capacity),
@@ -435,14 +437,14 @@ impl<T: Send + 'static> AnyNode for Node<T> {
         }
     }
     fn set_capacity(&self, capacity: Option<usize>) {
-        let mut g = lock(&self.inner);
+        let mut g = self.inner.lock();
         g.capacity = capacity.unwrap_or(UNBOUNDED);
         let waiters = g.take_waiters();
         drop(g);
         wake_all(waiters);
     }
     fn sources_dyn(&self) -> Vec<Arc<dyn AnyNode>> {
-        let g = lock(&self.inner);
+        let g = self.inner.lock();
         g.links
             .as_ref()
             .map(|l| l.sources.iter().filter_map(Weak::upgrade).map(|s| s as Arc<dyn AnyNode>).collect())
@@ -452,6 +454,6 @@ impl<T: Send + 'static> AnyNode for Node<T> {
         Arc::new(Node::<T>::new(name, dir, owner, None))
     }
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>> {
-        lock(&self.inner).target().and_then(|t| t.owner.core.upgrade())
+        self.inner.lock().target().and_then(|t| t.owner.core.upgrade())
     }
 }

@@ -112,7 +112,7 @@ impl Registry {
 }
 
 enum Queues {
-    Single(Mutex<VecDeque<Arc<TaskCell>>>),
+    Single(parking_lot::Mutex<VecDeque<Arc<TaskCell>>>),
     Multi(Box<Multi>),
 }
 
@@ -152,7 +152,7 @@ impl Shared {
     pub(crate) fn schedule(&self, task: Arc<TaskCell>) {
         match &self.queues {
             Queues::Single(q) => {
-                lock(q).push_back(task);
+                q.lock().push_back(task);
                 if !on_this_thread(self) {
                     self.park.unpark();
                 }
@@ -268,7 +268,7 @@ impl Shared {
     fn run_task(self: &Arc<Self>, task: Arc<TaskCell>) {
         task.set_state(RUNNING);
         let outcome = {
-            let mut slot = lock(&task.future);
+            let mut slot = task.future.lock();
             let Some(body) = slot.as_mut() else {
                 task.set_state(DONE);
                 return;
@@ -327,7 +327,7 @@ impl Shared {
     /// order, then fire due timers. Returns how many components ran.
     fn cycle(self: &Arc<Self>, local: &mut VecDeque<Arc<TaskCell>>) -> usize {
         let Queues::Single(q) = &self.queues else { unreachable!("cycles are single-thread only") };
-        std::mem::swap(local, &mut *lock(q));
+        std::mem::swap(local, &mut *q.lock());
         let ran = local.len();
         while let Some(t) = local.pop_front() {
             self.run_task(t);
@@ -338,7 +338,7 @@ impl Shared {
 
     fn queue_empty(&self) -> bool {
         match &self.queues {
-            Queues::Single(q) => lock(q).is_empty(),
+            Queues::Single(q) => q.lock().is_empty(),
             Queues::Multi(m) => m.injector.is_empty() && m.stealers.iter().all(Stealer::is_empty),
         }
     }
@@ -347,7 +347,7 @@ impl Shared {
         let Queues::Single(q) = &self.queues else { unreachable!() };
         let mut local = VecDeque::new();
         loop {
-            std::mem::swap(&mut local, &mut *lock(q));
+            std::mem::swap(&mut local, &mut *q.lock());
             if local.is_empty() {
                 if self.fire_timers() > 0 {
                     continue;
@@ -571,7 +571,7 @@ impl SchedulerBuilder {
     /// Builds the scheduler.
     pub fn build(self) -> Scheduler {
         let queues = if self.threads == 1 {
-            Queues::Single(Mutex::new(VecDeque::new()))
+            Queues::Single(parking_lot::Mutex::new(VecDeque::new()))
         } else {
             Queues::Multi(Box::new(Multi::new(self.threads)))
         };

@@ -3,13 +3,15 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
+
+use parking_lot::Mutex;
 use std::task::Wake;
 
 use crate::component::ComponentCore;
 use crate::park::Parker;
 use crate::scheduler::Shared;
-use crate::{ComponentId, lock};
+use crate::ComponentId;
 
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
@@ -115,7 +117,7 @@ impl TaskCell {
     }
 
     pub(crate) fn take_future(&self) -> Option<Body> {
-        lock(&self.future).take()
+        self.future.lock().take()
     }
 }
 
