@@ -221,6 +221,18 @@ impl<T: Send + 'static> Outbox<T> {
         self.node.push(msg, None).map_err(|r| Full(r.msg))
     }
 
+    /// Sends if there is room; otherwise hands the message back *and* arranges for this
+    /// component to be woken when space appears (Axon's idiom: catch `noSpaceInBox`, keep the
+    /// message, pause, retry). For a component that must go on serving its other inboxes
+    /// while one destination is full; a plain wait is simply `send(..).await`.
+    pub fn try_send_notify(&self, msg: T) -> Result<(), Full<T>> {
+        let waker = match self.node.owner.parker.get() {
+            Some(p) => Waker::from(p.clone()),
+            None => Waker::from(self.node.owner.clone()),
+        };
+        self.node.push(msg, Some(&waker)).map_err(|r| Full(r.msg))
+    }
+
     /// Sends, blocking the thread while the destination is full. For threaded components
     /// (and any ordinary thread).
     pub fn send_blocking(&self, msg: T) {

@@ -77,7 +77,7 @@ pub use postoffice::Direction;
 pub use scheduler::{ActivateError, Background, KeepAlive, PanicReport, Scheduler, SchedulerBuilder, SchedulerHandle};
 pub use services::{ServiceError, Services};
 pub use signal::{Payload, Signal};
-pub use time::{Pause, Sleep, YieldNow, pause, sleep, sleep_until, yield_now};
+pub use time::{Pause, PauseUntil, Sleep, YieldNow, pause, pause_for, pause_until, sleep, sleep_until, yield_now};
 
 /// Locks a mutex, ignoring poisoning: a component's panic is caught and reported by the
 /// scheduler, and no user code runs while one of our locks is held, so the data behind a

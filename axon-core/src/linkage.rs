@@ -47,9 +47,21 @@ impl LinkOptions {
 
 /// One end of a linkage.
 #[derive(Clone)]
+/// One end of a linkage: the box. Its component is reached through the box's owner, which
+/// holds it weakly, so a linkage (kept in a chassis's postoffice) never keeps its own
+/// chassis alive.
 pub(crate) struct End {
-    pub(crate) component: Component,
     pub(crate) node: Arc<dyn AnyNode>,
+}
+
+impl End {
+    fn component(&self) -> Option<Component> {
+        self.node.owner().core.upgrade().map(Component::from_core)
+    }
+
+    fn component_name(&self) -> String {
+        self.component().map_or_else(|| format!("component {}", self.node.owner().id), |c| c.name().to_string())
+    }
 }
 
 /// A link that was made: a handle to remove it with (Axon's `linkage`).
@@ -68,13 +80,13 @@ impl PartialEq for Linkage {
 
 impl Linkage {
     /// The source component and box name.
-    pub fn source(&self) -> (Component, String) {
-        (self.inner.0.component.clone(), self.inner.0.node.name().to_string())
+    pub fn source(&self) -> Option<(Component, String)> {
+        Some((self.inner.0.component()?, self.inner.0.node.name().to_string()))
     }
 
     /// The sink component and box name.
-    pub fn sink(&self) -> (Component, String) {
-        (self.inner.1.component.clone(), self.inner.1.node.name().to_string())
+    pub fn sink(&self) -> Option<(Component, String)> {
+        Some((self.inner.1.component()?, self.inner.1.node.name().to_string()))
     }
 
     /// What kind of link it is.
@@ -83,7 +95,8 @@ impl Linkage {
     }
 
     pub(crate) fn involves(&self, c: &Component) -> bool {
-        &self.inner.0.component == c || &self.inner.1.component == c
+        let is = |e: &End| std::ptr::eq(e.node.owner().core.as_ptr(), Arc::as_ptr(c.core()));
+        is(&self.inner.0) || is(&self.inner.1)
     }
 }
 
@@ -100,9 +113,9 @@ impl fmt::Display for Linkage {
         write!(
             f,
             "Link( source:[{},{}], sink:[{},{}] )",
-            s.component.name(),
+            s.component_name(),
             s.node.name(),
-            d.component.name(),
+            d.component_name(),
             d.node.name()
         )
     }
@@ -275,8 +288,8 @@ pub fn link_with(from: (&Component, &str), to: (&Component, &str), options: Link
     })?;
     Ok(Linkage {
         inner: Arc::new((
-            End { component: from.0.clone(), node: src },
-            End { component: to.0.clone(), node: dst },
+            End { node: src },
+            End { node: dst },
             kind,
         )),
         id,

@@ -27,8 +27,8 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 use std::task::Waker;
 
-use crate::task::TaskCell;
 use crate::ComponentId;
+use crate::task::TaskCell;
 
 /// Serialises structural changes (link, unlink) across the whole process. They are rare;
 /// sends and receives never take this lock.
@@ -336,7 +336,9 @@ impl<T: Send + 'static> Node<T> {
     /// Removes every link into or out of this node. The caller holds [`TOPOLOGY`].
     fn isolate_locked(node: &Arc<Node<T>>) {
         Self::unlink_locked(node);
-        let sources: Vec<Arc<Node<T>>> = node.inner.lock()
+        let sources: Vec<Arc<Node<T>>> = node
+            .inner
+            .lock()
             .links
             .as_ref()
             .map(|l| l.sources.iter().filter_map(Weak::upgrade).collect())

@@ -8,10 +8,10 @@ use std::sync::{Arc, OnceLock, Weak};
 use parking_lot::Mutex;
 use std::task::Wake;
 
+use crate::ComponentId;
 use crate::component::ComponentCore;
 use crate::park::Parker;
 use crate::scheduler::Shared;
-use crate::ComponentId;
 
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 

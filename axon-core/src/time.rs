@@ -35,6 +35,39 @@ impl Future for Pause {
     }
 }
 
+/// Pauses until something wakes this component (as [`pause`]) or until `deadline`,
+/// whichever comes first; resolves to `true` if woken before the deadline. For components
+/// that wait for input but also have something to do at a time (flush a batch, emit a tick).
+pub fn pause_until(deadline: Instant) -> PauseUntil {
+    PauseUntil { timer: sleep_until(deadline), polled: false }
+}
+
+/// [`pause_until`] `now + duration`.
+pub fn pause_for(duration: Duration) -> PauseUntil {
+    pause_until(Instant::now() + duration)
+}
+
+/// The future returned by [`pause_until`] and [`pause_for`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct PauseUntil {
+    timer: Sleep,
+    polled: bool,
+}
+
+impl Future for PauseUntil {
+    type Output = bool;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+        let first = !self.polled;
+        self.polled = true;
+        match Pin::new(&mut self.timer).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(false),
+            // Any later poll means the component was woken by something else.
+            Poll::Pending if first => Poll::Pending,
+            Poll::Pending => Poll::Ready(true),
+        }
+    }
+}
+
 /// Lets every other runnable component have a turn, then carries on (Axon's bare `yield`).
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }

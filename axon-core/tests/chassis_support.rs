@@ -125,3 +125,102 @@ fn an_outbox_reports_the_queue_length_at_its_final_destination() {
     child_in.try_recv();
     assert_eq!(out.queued(), 1);
 }
+
+/// A message that records when it is dropped.
+struct DropFlag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A chassis built (children adopted, links recorded in its postoffice) but never activated
+/// is freed with everything it holds once its handles are dropped: its linkages do not keep
+/// it alive.
+#[test]
+fn a_chassis_built_but_never_activated_is_freed() {
+    let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let mut b = ComponentBuilder::new("Child");
+        let _inbox = b.inbox::<DropFlag>("inbox");
+        let child = b.run(|_| async {});
+        let mut b = ComponentBuilder::new("Chassis");
+        b.declare_like("inbox", Direction::Inbox, (&child, "inbox")).unwrap();
+        let ctx = b.ctx();
+        ctx.add_child(&child);
+        ctx.link((&ctx.component(), "inbox"), (&child, "inbox")).unwrap();
+        let kid = child.clone();
+        let chassis = b.run(move |ctx| async move {
+            ctx.activate(&kid).unwrap();
+        });
+        chassis.inbox_ref::<DropFlag>("inbox").unwrap().try_send(DropFlag(dropped.clone())).unwrap();
+        assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst));
+    }
+    assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "the chassis and its child were leaked");
+}
+
+/// `try_send_notify` hands a refused message back and has its component woken once space
+/// appears, so the component can serve other inboxes meanwhile and retry.
+#[test]
+fn try_send_notify_wakes_the_sender_when_space_appears() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let polls = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut b = ComponentBuilder::new("Slow");
+    let slow_in = b.inbox_with_capacity::<u8>("inbox", 1);
+    let slow = b.run(|_| async {});
+    let mut b = ComponentBuilder::new("Sender");
+    let out = b.outbox::<u8>("outbox");
+    let p = polls.clone();
+    let sender = b.run(move |_| async move {
+        let mut pending = vec![1u8, 2];
+        while !pending.is_empty() {
+            p.fetch_add(1, Ordering::SeqCst);
+            match out.try_send_notify(pending[0]) {
+                Ok(()) => {
+                    pending.remove(0);
+                }
+                Err(full) => {
+                    assert_eq!(full.into_inner(), pending[0]);
+                    axon_core::pause().await;
+                }
+            }
+        }
+    });
+    link((&sender, "outbox"), (&slow, "inbox")).unwrap();
+    let sched = Scheduler::new();
+    sched.activate(&sender).unwrap();
+    sched.run_until_idle();
+    assert!(sched.is_paused(&sender), "second message refused: the sender pauses");
+    let before = polls.load(Ordering::SeqCst);
+    assert_eq!(slow_in.try_recv(), Some(1));
+    sched.run_until_idle();
+    assert!(polls.load(Ordering::SeqCst) > before, "collecting a message woke the sender");
+    assert_eq!(slow_in.try_recv(), Some(2));
+    assert!(sender.is_finished());
+}
+
+/// `pause_for` resolves to true when a delivery wakes the component first, and to false
+/// when the time runs out first.
+#[test]
+fn pause_for_tells_a_wake_from_a_timeout() {
+    use std::time::Duration;
+    let results = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut b = ComponentBuilder::new("Waiter");
+    let inbox = b.inbox::<u8>("inbox");
+    let r = results.clone();
+    let waiter = b.run(move |_| async move {
+        let woken = axon_core::pause_for(Duration::from_secs(60)).await;
+        r.lock().unwrap().push((woken, inbox.try_recv()));
+        let woken = axon_core::pause_for(Duration::from_millis(20)).await;
+        r.lock().unwrap().push((woken, inbox.try_recv()));
+    });
+    let sched = Scheduler::new();
+    sched.activate(&waiter).unwrap();
+    sched.step();
+    waiter.inbox_ref::<u8>("inbox").unwrap().try_send(7).unwrap();
+    let start = std::time::Instant::now();
+    sched.run();
+    assert!(start.elapsed() >= Duration::from_millis(20));
+    assert_eq!(*results.lock().unwrap(), [(true, Some(7)), (false, None)]);
+}

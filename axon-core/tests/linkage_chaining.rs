@@ -21,8 +21,8 @@ fn an_outbox_linked_to_an_inbox_delivers_into_it() {
 
     assert_eq!(l.kind(), LinkKind::Normal);
     assert_eq!(l.kind().passthrough(), 0);
-    assert_eq!(l.source(), (a.clone(), "outbox".to_string()));
-    assert_eq!(l.sink(), (b.clone(), "inbox".to_string()));
+    assert_eq!(l.source(), Some((a.clone(), "outbox".to_string())));
+    assert_eq!(l.sink(), Some((b.clone(), "inbox".to_string())));
     assert_eq!(l.to_string(), format!("Link( source:[{},outbox], sink:[{},inbox] )", a.name(), b.name()));
 
     sa.outbox.try_send(1).unwrap();
