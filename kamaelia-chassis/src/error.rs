@@ -57,7 +57,10 @@ impl fmt::Display for ChassisError {
         match self {
             ChassisError::NoChildren { chassis } => write!(f, "{chassis}: needs at least one child"),
             ChassisError::UnknownComponent { chassis, name } => {
-                write!(f, "{chassis}: a linkage names {name:?}, which is not one of its components (use \"self\" for the chassis itself)")
+                write!(
+                    f,
+                    "{chassis}: a linkage names {name:?}, which is not one of its components (use \"self\" for the chassis itself)"
+                )
             }
             ChassisError::DuplicateName { chassis, name } => {
                 write!(f, "{chassis}: two children are named {name:?}")

@@ -1,1 +1,280 @@
-//! Graphline: named children linked by an explicit table, with linkages to and from the graphline itself.
+//! Graphline: named children wired by arbitrary linkages, with the graphline's own boxes
+//! reachable through the names `"self"` and `""`.
+
+use axon_core::{Component, ComponentBuilder, Direction, Inbox, InboxRef, LinkOptions, Outbox, Signal};
+
+use crate::ChassisError;
+use crate::pipeline::{Wiring, activate_child, check_fresh, dir_word};
+
+/// Kamaelia's `Graphline`: named children, linked as the user says.
+///
+/// `Graphline` is never a value: [`Graphline::builder`] returns a [`GraphlineBuilder`],
+/// whose [`build`](GraphlineBuilder::build) returns the graphline as a [`Component`].
+///
+/// Linkages name boxes as `(component name, box name)`. The names `"self"` and `""` mean the
+/// graphline itself: a linkage *from* `("self", "x")` makes `x` an inbox of the graphline that
+/// passes straight through to the child box (an inbox passthrough); a linkage *to*
+/// `("self", "y")` makes `y` an outbox of the graphline that the child box surfaces through
+/// (an outbox passthrough). Each such box carries the message type of the child box at the
+/// other end. Anything else is an ordinary outbox -> inbox link between two children.
+///
+/// Boxes:
+/// - `inbox`: if linked from self, the type of the child box it feeds; otherwise `()`, never
+///   read (so a graphline that takes no input still has the four standard boxes and fits in a
+///   [`Pipeline`](crate::Pipeline) after a component whose `outbox` carries `()`; after
+///   anything else the Pipeline reports the type mismatch, naming the graphline).
+/// - `control`: [`Signal`]. Unless the user linked `("self", "control")` somewhere, the
+///   graphline reads it and copies every message to the `control` of each child whose
+///   `control` is not the sink of any user linkage (and that has a `Signal` control inbox).
+///   If the user linked it, it is a passthrough like any other self inbox.
+/// - `outbox`: if linked to self, the type of the child box feeding it; otherwise `()`,
+///   never sent on.
+/// - `signal`: [`Signal`]. Unless the user linked something to `("self", "signal")`, the
+///   graphline sends on it once, when all of its children have ended: the
+///   `ShutdownMicroprocess` (or `Shutdown`) it received on `control`, if any, else a fresh
+///   `ProducerFinished` naming the graphline.
+/// - any other box named on self in a linkage.
+///
+/// Configuration: [`link_with_size`](GraphlineBuilder::link_with_size) bounds the sink box of
+/// one linkage and [`box_size`](GraphlineBuilder::box_size) any named box (Kamaelia's
+/// experimental `boxsizes`). A size on a graphline box that passes through to a child is inert
+/// (only a chain's final box counts, as in Axon): size the child's box instead.
+///
+/// Life: the children are adopted when the graphline is built and activated only when it
+/// first runs; it ends when all of them have ended.
+///
+/// Differs from Kamaelia: boxes named on self are the graphline's own, not added to a
+/// class-level box list shared by every later graphline (quirk §1.16-5 cannot arise here).
+/// A graphline with no components is [`ChassisError::NoChildren`] rather than the original's
+/// TypeError for missing linkages (quirk §1.16-11); a graphline with components and no
+/// linkages is allowed. A name that is neither a component nor `"self"`/`""` is an error
+/// ([`ChassisError::UnknownComponent`]), where the original quietly took it to mean self; a
+/// self -> self linkage (a warning in the original) is an error.
+///
+/// Errors, from [`build`](GraphlineBuilder::build), naming the culprit: no components; a
+/// name given twice or reserved; an unknown component name; an unknown box; a type mismatch;
+/// a self box used both as an inbox and an outbox, or a standard one facing the wrong way; a
+/// box linked twice; a child already activated or adopted elsewhere.
+///
+/// # Panics
+/// As [`Pipeline`](crate::Pipeline): if a child refuses to start when the graphline activates
+/// it.
+#[derive(Debug)]
+pub enum Graphline {}
+
+impl Graphline {
+    /// A builder: add named components, then linkages.
+    pub fn builder() -> GraphlineBuilder {
+        GraphlineBuilder::default()
+    }
+}
+
+/// One linkage as given: `((component, box), (component, box), sink size)`.
+type Spec = ((String, String), (String, String), Option<usize>);
+
+/// Builds a [`Graphline`].
+#[derive(Debug, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct GraphlineBuilder {
+    components: Vec<(String, Component)>,
+    links: Vec<Spec>,
+    sizes: Vec<((String, String), usize)>,
+}
+
+fn owned(b: (&str, &str)) -> (String, String) {
+    (b.0.to_string(), b.1.to_string())
+}
+
+fn is_self(name: &str) -> bool {
+    name == "self" || name.is_empty()
+}
+
+impl GraphlineBuilder {
+    /// Adds a child under `name`.
+    pub fn component(mut self, name: impl Into<String>, child: Component) -> Self {
+        self.components.push((name.into(), child));
+        self
+    }
+
+    /// Links `from` (an outbox, or a self inbox) to `to` (an inbox, or a self outbox).
+    pub fn link(mut self, from: (&str, &str), to: (&str, &str)) -> Self {
+        self.links.push((owned(from), owned(to), None));
+        self
+    }
+
+    /// [`link`](Self::link), bounding the sink box to `size` messages.
+    pub fn link_with_size(mut self, from: (&str, &str), to: (&str, &str), size: usize) -> Self {
+        self.links.push((owned(from), owned(to), Some(size)));
+        self
+    }
+
+    /// Bounds a box (of a child, or of the graphline through `"self"`) to `size` messages.
+    pub fn box_size(mut self, boxname: (&str, &str), size: usize) -> Self {
+        self.sizes.push((owned(boxname), size));
+        self
+    }
+
+    /// Adopts and links the children and returns the graphline, or the first mistake found.
+    pub fn build(self) -> Result<Component, ChassisError> {
+        if self.components.is_empty() {
+            return Err(ChassisError::NoChildren { chassis: "Graphline".into() });
+        }
+        let mut b = ComponentBuilder::new("Graphline");
+        let chassis = b.name().to_string();
+        let invalid = |reason: String| ChassisError::Invalid { chassis: chassis.clone(), reason };
+
+        // Names: unique, not reserved; children fresh.
+        let mut seen = Vec::new();
+        for (i, (name, child)) in self.components.iter().enumerate() {
+            if is_self(name) {
+                return Err(invalid(format!("the name {name:?} is reserved for the graphline itself")));
+            }
+            if self.components[..i].iter().any(|(n, _)| n == name) {
+                return Err(ChassisError::DuplicateName { chassis, name: name.clone() });
+            }
+            check_fresh(&chassis, child, &mut seen)?;
+        }
+        let find = |name: &str| -> Result<Option<&Component>, ChassisError> {
+            if is_self(name) {
+                return Ok(None);
+            }
+            match self.components.iter().find(|(n, _)| n == name) {
+                Some((_, c)) => Ok(Some(c)),
+                None => Err(ChassisError::UnknownComponent { chassis: chassis.clone(), name: name.to_string() }),
+            }
+        };
+
+        // The graphline's own boxes: which ones the linkages name, which way they face, and
+        // which child box gives each its type.
+        let mut own: Vec<(String, Direction, Component, String)> = Vec::new();
+        for ((fc, fb), (tc, tb), _) in &self.links {
+            let (from, to) = (find(fc)?, find(tc)?);
+            let (name, dir, like) = match (from, to) {
+                (None, None) => {
+                    return Err(invalid(format!(
+                        "the linkage ({fc:?}, {fb:?}) -> ({tc:?}, {tb:?}) joins the graphline to itself"
+                    )));
+                }
+                (None, Some(child)) => (fb, Direction::Inbox, (child, tb)),
+                (Some(child), None) => (tb, Direction::Outbox, (child, fb)),
+                (Some(_), Some(_)) => continue,
+            };
+            let standard = match name.as_str() {
+                "inbox" | "control" => Some(Direction::Inbox),
+                "outbox" | "signal" => Some(Direction::Outbox),
+                _ => None,
+            };
+            if standard.is_some_and(|d| d != dir) || own.iter().any(|(n, d, ..)| n == name && *d != dir) {
+                return Err(invalid(format!(
+                    "the graphline's box {name:?} is used as an {}, but it is an {}",
+                    dir_word(dir),
+                    dir_word(if dir == Direction::Inbox { Direction::Outbox } else { Direction::Inbox })
+                )));
+            }
+            if !own.iter().any(|(n, ..)| n == name) {
+                own.push((name.clone(), dir, like.0.clone(), like.1.clone()));
+            }
+        }
+
+        // Declare them: the four standard boxes first, in Axon's order, then the rest.
+        let declare = |b: &mut ComponentBuilder, (name, dir, like, lbox): &(String, Direction, Component, String)| {
+            b.declare_like(name.clone(), *dir, (like, lbox)).map_err(|e| ChassisError::link(&chassis, e))
+        };
+        let find_own = |name: &str| own.iter().find(|(n, ..)| n == name);
+        let _inbox: Option<Inbox<()>> = match find_own("inbox") {
+            Some(spec) => {
+                declare(&mut b, spec)?;
+                None
+            }
+            None => Some(b.inbox::<()>("inbox")),
+        };
+        let control: Option<Inbox<Signal>> = match find_own("control") {
+            Some(spec) => {
+                declare(&mut b, spec)?;
+                None
+            }
+            None => Some(b.control()),
+        };
+        let _outbox: Option<Outbox<()>> = match find_own("outbox") {
+            Some(spec) => {
+                declare(&mut b, spec)?;
+                None
+            }
+            None => Some(b.outbox::<()>("outbox")),
+        };
+        let signal: Option<Outbox<Signal>> = match find_own("signal") {
+            Some(spec) => {
+                declare(&mut b, spec)?;
+                None
+            }
+            None => Some(b.signal()),
+        };
+        for spec in own.iter().filter(|(n, ..)| !matches!(n.as_str(), "inbox" | "control" | "outbox" | "signal")) {
+            declare(&mut b, spec)?;
+        }
+
+        // Adopt and link.
+        let mut wiring = Wiring::new(b.ctx());
+        let me = wiring.ctx.component();
+        let wired = (|| -> Result<(), ChassisError> {
+            for (_, child) in &self.components {
+                wiring.adopt(child);
+            }
+            for ((fc, fb), (tc, tb), size) in &self.links {
+                let from = find(fc)?.unwrap_or(&me);
+                let to = find(tc)?.unwrap_or(&me);
+                let options = size.map(LinkOptions::capacity).unwrap_or_default();
+                wiring.link_with((from, fb), (to, tb), options)?;
+            }
+            for ((c, bx), size) in &self.sizes {
+                let target = find(c)?.unwrap_or(&me);
+                target.set_box_capacity(bx, Some(*size)).map_err(|e| ChassisError::link(wiring.chassis(), e))?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = wired {
+            wiring.undo();
+            return Err(e);
+        }
+
+        // Who gets copies of control messages: children whose control nobody links to.
+        let targets: Vec<(Component, InboxRef<Signal>)> = if control.is_some() {
+            self.components
+                .iter()
+                .filter(|(name, _)| !self.links.iter().any(|(_, (tc, tb), _)| tc == name && tb == "control"))
+                .filter_map(|(_, c)| c.inbox_ref::<Signal>("control").ok().map(|r| (c.clone(), r)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let children: Vec<Component> = self.components.into_iter().map(|(_, c)| c).collect();
+        Ok(b.run(move |ctx| async move {
+            for child in &children {
+                activate_child(&ctx, child);
+            }
+            drop(children);
+            let mut remembered: Option<Signal> = None;
+            loop {
+                if let Some(control) = &control {
+                    while let Some(s) = control.try_recv() {
+                        if s.is_shutdown() {
+                            remembered = Some(s.clone());
+                        }
+                        for (child, r) in &targets {
+                            if !child.is_finished() {
+                                r.send(s.clone()).await;
+                            }
+                        }
+                    }
+                }
+                if ctx.children_done() {
+                    break;
+                }
+                axon_core::pause().await;
+            }
+            if let Some(signal) = &signal {
+                signal.send(remembered.unwrap_or_else(|| Signal::producer_finished_by(ctx.id()))).await;
+            }
+        }))
+    }
+}
