@@ -238,6 +238,14 @@ impl fmt::Display for LinkError {
 
 impl std::error::Error for LinkError {}
 
+impl From<LinkErrorKind> for LinkError {
+    /// For code above axon-core that finds a linking mistake itself (a chassis checking a
+    /// child's boxes before linking) and reports it in the same terms.
+    fn from(kind: LinkErrorKind) -> Self {
+        LinkError { kind }
+    }
+}
+
 fn find(c: &Component, name: &str) -> Result<Arc<dyn AnyNode>, LinkError> {
     c.core().find_box(name).ok_or_else(|| LinkError::no_such_box(c, name))
 }
