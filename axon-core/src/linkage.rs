@@ -294,14 +294,7 @@ pub fn link_with(from: (&Component, &str), to: (&Component, &str), options: Link
             },
         },
     })?;
-    Ok(Linkage {
-        inner: Arc::new((
-            End { node: src },
-            End { node: dst },
-            kind,
-        )),
-        id,
-    })
+    Ok(Linkage { inner: Arc::new((End { node: src }, End { node: dst }, kind)), id })
 }
 
 /// Removes a linkage. Messages already delivered stay where they are; a no-op if the link
