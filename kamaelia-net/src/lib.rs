@@ -1,3 +1,39 @@
-//! Kamaelia networking on mio: Selector, TcpServer, TcpClient, ServerCore, UDP and multicast.
+//! Kamaelia's networking, on mio: a [`Selector`] that is the scheduler's idle wait, the
+//! [`ConnectedSocketAdapter`] (one TCP connection as a component), [`ServerCore`] (a TCP
+//! server whose connections are each served by a protocol component from a factory),
+//! and, to come, a TCP client and UDP and multicast components.
 //!
-//! Not built yet: this crate is filled by the networking issue.
+//! ```
+//! use axon_core::{ComponentBuilder, Received};
+//! use kamaelia_net::ServerCore;
+//!
+//! // A protocol: answers each chunk it receives with "hello " + the chunk.
+//! fn greeter(_conn: kamaelia_net::ConnInfo) -> axon_core::Component {
+//!     let mut b = ComponentBuilder::new("Greeter");
+//!     let io = b.standard::<Vec<u8>, Vec<u8>>();
+//!     b.run(move |_| async move {
+//!         loop {
+//!             match io.inbox.recv_with_control(&io.control).await {
+//!                 Received::Data(bytes) => io.outbox.send([b"hello ".as_slice(), &bytes].concat()).await,
+//!                 Received::Control(s) => {
+//!                     io.signal.send(s).await;
+//!                     return;
+//!                 }
+//!             }
+//!         }
+//!     })
+//! }
+//!
+//! let server = ServerCore::new(greeter).port(0).listen().unwrap();
+//! let sched = kamaelia_net::scheduler().unwrap();
+//! sched.activate(&server.component).unwrap();
+//! # drop(sched);
+//! ```
+
+mod csa;
+mod selector;
+mod server;
+
+pub use csa::{ConnectedSocketAdapter, READ_CHUNK, SlowClientPolicy};
+pub use selector::{SELECTOR_SERVICE, Selector, scheduler, scheduler_with};
+pub use server::{ConnInfo, Listening, ServerCore};
