@@ -1,0 +1,1 @@
+//! Find: walks a directory tree and emits the paths it finds.

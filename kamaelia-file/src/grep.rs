@@ -1,0 +1,1 @@
+//! Grep: passes lines that match (or, inverted, do not match) a regular expression.

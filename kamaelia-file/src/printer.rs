@@ -1,0 +1,1 @@
+//! Printer: writes each message to stdout or any writer.

@@ -1,0 +1,1 @@
+//! UnixProcess: a subprocess with stdin, stdout and stderr as boxes.

@@ -1,0 +1,1 @@
+//! ReadFile: reads a file in lines, blocks or at a bit rate (Kamaelia's ReadFileAdaptor).

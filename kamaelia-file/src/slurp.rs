@@ -1,0 +1,1 @@
+//! FileSlurper and Mover: whole-file reads and moves, one per message.

@@ -1,0 +1,1 @@
+//! DirectoryWatcher: emits files that appear in a directory once they are fully written.

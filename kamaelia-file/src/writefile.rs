@@ -1,0 +1,1 @@
+//! WriteFile: writes each message to a file (Kamaelia's SimpleFileWriter), optionally atomically.
