@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use axon_core::{Component, ComponentBuilder, Ctx, Signal};
 
 use crate::ChassisError;
-use crate::pipeline::{Wiring, check_fresh, pass_on_child_signals, require_standard};
+use crate::pipeline::{Wiring, check_fresh, pass_on_child_signals, refusal, require_standard};
 
 /// Kamaelia's `Carousel`: a slot for one child at a time, refilled on demand.
 ///
@@ -42,9 +42,10 @@ use crate::pipeline::{Wiring, check_fresh, pass_on_child_signals, require_standa
 ///   stops and sends it on `signal` once the child has gone, or at once with no child.
 /// - anything else: passed to the current child (dropped if there is none).
 ///
-/// Differs from Kamaelia: a child the factory makes that lacks a standard box or carries the
-/// wrong types is reported as `ErrorInformation` on `signal` (naming it), and Carousel asks
-/// for the next one, rather than failing deep inside; a child's terminal signals are absorbed
+/// Differs from Kamaelia: a child the factory makes that lacks a standard box, carries the
+/// wrong types or refuses to start (its activation hook failed) is reported as
+/// `ErrorInformation` on `signal` (naming it and the reason), and Carousel asks for the next
+/// one, rather than failing deep inside; a child's terminal signals are absorbed
 /// (Carousel watches the child end instead) and its other signals are passed on.
 #[must_use = "a Carousel does nothing until `build` is called"]
 pub struct Carousel<M, I, O> {
@@ -186,7 +187,7 @@ fn start_child(ctx: &Ctx, c: Component, box_size: Option<usize>) -> Result<Compo
         wiring.link((&c, "signal"), (&me, "_control"))?;
         ctx.activate(&c).map_err(|e| ChassisError::Invalid {
             chassis: chassis.clone(),
-            reason: format!("cannot start child {}: {e}", c.name()),
+            reason: format!("cannot start child {}: {}", c.name(), refusal(ctx, &e)),
         })
     })();
     match wired {

@@ -1,10 +1,10 @@
 //! Graphline: named children wired by arbitrary linkages, with the graphline's own boxes
 //! reachable through the names `"self"` and `""`.
 
-use axon_core::{Component, ComponentBuilder, Direction, Inbox, InboxRef, LinkOptions, Outbox, Signal};
+use axon_core::{Component, ComponentBuilder, Direction, Inbox, InboxRef, LinkOptions, Linkage, Outbox, Signal};
 
 use crate::ChassisError;
-use crate::pipeline::{Wiring, activate_child, check_fresh, dir_word};
+use crate::pipeline::{Wiring, activate_children, check_fresh, dir_word, give_up};
 
 /// Kamaelia's `Graphline`: named children, linked as the user says.
 ///
@@ -29,10 +29,11 @@ use crate::pipeline::{Wiring, activate_child, check_fresh, dir_word};
 ///   If the user linked it, it is a passthrough like any other self inbox.
 /// - `outbox`: if linked to self, the type of the child box feeding it; otherwise `()`,
 ///   never sent on.
-/// - `signal`: [`Signal`]. Unless the user linked something to `("self", "signal")`, the
-///   graphline sends on it once, when all of its children have ended: the
-///   `ShutdownMicroprocess` (or `Shutdown`) it received on `control`, if any, else a fresh
-///   `ProducerFinished` naming the graphline.
+/// - `signal`: [`Signal`] (so a child box linked to `("self", "signal")` must carry
+///   `Signal`). Unless the user linked something to it, the graphline sends on it once, when
+///   all of its children have ended: the `ShutdownMicroprocess` (or `Shutdown`) it received on
+///   `control`, if any, else a fresh `ProducerFinished` naming the graphline. If the user
+///   linked a child to it, that child's signal is what emerges.
 /// - any other box named on self in a linkage.
 ///
 /// Configuration: [`link_with_size`](GraphlineBuilder::link_with_size) bounds the sink box of
@@ -40,8 +41,18 @@ use crate::pipeline::{Wiring, activate_child, check_fresh, dir_word};
 /// experimental `boxsizes`). A size on a graphline box that passes through to a child is inert
 /// (only a chain's final box counts, as in Axon): size the child's box instead.
 ///
-/// Life: the children are adopted when the graphline is built and activated only when it
-/// first runs; it ends when all of them have ended.
+/// Life: the children are adopted when the graphline is built and activated, in the order
+/// they were given, only when it first runs; it ends when all of them have ended.
+///
+/// A child that cannot be started then (its activation hook refused, say a Backplane whose
+/// name is taken, or someone activated it after the graphline was built) is reported as for
+/// [`Pipeline`](crate::Pipeline): [`Signal::ErrorInformation`] naming the graphline, the child
+/// and the reason out of `signal`; that child and the later ones are disowned (unstarted ones
+/// left as given); each child already started gets `ShutdownMicroprocess` on its `control`
+/// (one with no `Signal` control is disowned instead) and the graphline waits for them to end;
+/// then it sends `ShutdownMicroprocess` out of `signal` and ends. A child the user linked to
+/// `("self", "signal")` is unlinked from it first, so only the graphline's own report and
+/// shutdown emerge. Nothing panics.
 ///
 /// Differs from Kamaelia: boxes named on self are the graphline's own, not added to a
 /// class-level box list shared by every later graphline (quirk §1.16-5 cannot arise here).
@@ -52,13 +63,10 @@ use crate::pipeline::{Wiring, activate_child, check_fresh, dir_word};
 /// self -> self linkage (a warning in the original) is an error.
 ///
 /// Errors, from [`build`](GraphlineBuilder::build), naming the culprit: no components; a
-/// name given twice or reserved; an unknown component name; an unknown box; a type mismatch;
+/// name given twice or reserved; an unknown component name; an unknown box; a type mismatch
+/// (a child box linked to the graphline's `signal` that does not carry [`Signal`] included);
 /// a self box used both as an inbox and an outbox, or a standard one facing the wrong way; a
 /// box linked twice; a child already activated or adopted elsewhere.
-///
-/// # Panics
-/// As [`Pipeline`](crate::Pipeline): if a child refuses to start when the graphline activates
-/// it.
 #[derive(Debug)]
 pub enum Graphline {}
 
@@ -202,13 +210,10 @@ impl GraphlineBuilder {
             }
             None => Some(b.outbox::<()>("outbox")),
         };
-        let signal: Option<Outbox<Signal>> = match find_own("signal") {
-            Some(spec) => {
-                declare(&mut b, spec)?;
-                None
-            }
-            None => Some(b.signal()),
-        };
+        // Always typed, so the graphline can report a child that cannot start; a child box
+        // the user links to it passes through as to any outbox.
+        let signal = b.signal();
+        let user_signal = find_own("signal").is_some();
         for spec in own.iter().filter(|(n, ..)| !matches!(n.as_str(), "inbox" | "control" | "outbox" | "signal")) {
             declare(&mut b, spec)?;
         }
@@ -216,6 +221,8 @@ impl GraphlineBuilder {
         // Adopt and link.
         let mut wiring = Wiring::new(b.ctx());
         let me = wiring.ctx.component();
+        // The user's links into the graphline's signal, cut if a child cannot start.
+        let mut into_signal: Vec<Linkage> = Vec::new();
         let wired = (|| -> Result<(), ChassisError> {
             for (_, child) in &self.components {
                 wiring.adopt(child);
@@ -224,7 +231,10 @@ impl GraphlineBuilder {
                 let from = find(fc)?.unwrap_or(&me);
                 let to = find(tc)?.unwrap_or(&me);
                 let options = size.map(LinkOptions::capacity).unwrap_or_default();
-                wiring.link_with((from, fb), (to, tb), options)?;
+                let l = wiring.link_with((from, fb), (to, tb), options)?;
+                if is_self(tc) && tb == "signal" {
+                    into_signal.push(l);
+                }
             }
             for ((c, bx), size) in &self.sizes {
                 let target = find(c)?.unwrap_or(&me);
@@ -249,10 +259,18 @@ impl GraphlineBuilder {
         };
         let children: Vec<Component> = self.components.into_iter().map(|(_, c)| c).collect();
         Ok(b.run(move |ctx| async move {
-            for child in &children {
-                activate_child(&ctx, child);
-            }
+            let started = activate_children(&ctx, &children);
             drop(children);
+            if let Err(failure) = started {
+                // The children are stopped now: let none of their shutdowns slip out ahead of
+                // the graphline's own.
+                for l in &into_signal {
+                    ctx.unlink(l);
+                }
+                give_up(&ctx, failure, &signal, None).await;
+                return;
+            }
+            drop(into_signal);
             let mut remembered: Option<Signal> = None;
             loop {
                 if let Some(control) = &control {
@@ -272,7 +290,7 @@ impl GraphlineBuilder {
                 }
                 axon_core::pause().await;
             }
-            if let Some(signal) = &signal {
+            if !user_signal {
                 signal.send(remembered.unwrap_or_else(|| Signal::producer_finished_by(ctx.id()))).await;
             }
         }))

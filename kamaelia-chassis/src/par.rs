@@ -6,7 +6,7 @@ use std::fmt;
 use axon_core::{Component, ComponentBuilder, Direction, Signal};
 
 use crate::ChassisError;
-use crate::pipeline::{Wiring, activate_child, check_fresh, pass_on_child_signals, require_standard};
+use crate::pipeline::{Wiring, activate_children, check_fresh, give_up, pass_on_child_signals, require_standard};
 
 /// What a [`Par`] does with a message arriving on its `control` (its policy's answer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,11 +61,15 @@ impl ParAction {
 /// has ended; their other signals still come out. And Par's `inbox` is left alone rather
 /// than read and discarded, so nothing is lost silently.
 ///
+/// A child that cannot be started when Par first runs (its activation hook refused, or someone
+/// activated it after Par was built) is reported as for [`Pipeline`](crate::Pipeline):
+/// [`Signal::ErrorInformation`] naming Par, the child and the reason out of `signal`; that
+/// child and the later ones are disowned (unstarted ones left as given); the children already
+/// started get `ShutdownMicroprocess` and Par waits for them to end (passing on their
+/// non-terminal signals); then it sends `ShutdownMicroprocess` out of `signal` and ends.
+///
 /// Errors, from `build`, naming the culprit: no children; a child missing a standard box;
 /// children whose `outbox`es carry different types; a child already activated or adopted.
-///
-/// # Panics
-/// As [`Pipeline`](crate::Pipeline): if a child refuses to start when Par activates it.
 #[derive(Debug)]
 pub enum Par {}
 
@@ -154,10 +158,12 @@ impl ParBuilder {
         let mut policy = self.policy;
         let children = self.children;
         Ok(b.run(move |ctx| async move {
-            for child in &children {
-                activate_child(&ctx, child);
-            }
+            let started = activate_children(&ctx, &children);
             drop(children);
+            if let Err(failure) = started {
+                give_up(&ctx, failure, &signal, Some(&childsignal)).await;
+                return;
+            }
             loop {
                 while let Some(s) = control.try_recv() {
                     let action = policy(&s);

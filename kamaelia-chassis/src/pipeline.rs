@@ -2,8 +2,8 @@
 //! `inbox` and `control`; also the plumbing every chassis here shares.
 
 use axon_core::{
-    Component, ComponentBuilder, ComponentId, ComponentState, Ctx, Direction, Inbox, LinkOptions, Linkage, Outbox,
-    Signal,
+    ActivateError, Component, ComponentBuilder, ComponentId, ComponentState, Ctx, Direction, Inbox, LinkErrorKind,
+    LinkOptions, Linkage, Outbox, Signal,
 };
 
 use crate::ChassisError;
@@ -22,12 +22,14 @@ use crate::ChassisError;
 /// fan-in is allowed); the pipeline's own `outbox` and `signal` then stay unlinked and carry
 /// nothing.
 ///
-/// Boxes (each carries the message type of the child box it passes through to or from):
+/// Boxes (the data boxes carry the message type of the child box they pass through to or
+/// from):
 /// - `inbox`: the first child's `inbox` type; data for the first child.
 /// - `control`: the first child's `control` type (normally [`Signal`]); signals for the first
 ///   child.
 /// - `outbox`: the last child's `outbox` type; what the last child sends.
-/// - `signal`: the last child's `signal` type; what the last child signals.
+/// - `signal`: [`Signal`]; what the last child signals (so the last child's `signal` must
+///   carry `Signal`), plus the pipeline's own report if a child cannot be started (below).
 ///
 /// Configuration: [`box_size`](PipelineBuilder::box_size) bounds every child's `inbox`, and
 /// [`child_with_inbox_size`](PipelineBuilder::child_with_inbox_size) one child's (Kamaelia's
@@ -37,19 +39,22 @@ use crate::ChassisError;
 /// inert: its `inbox` only forwards, and its own children's sizes apply.)
 ///
 /// Life: the children are adopted when the pipeline is built and activated, in order, only
-/// when the pipeline first runs. The pipeline never looks at the traffic and sends nothing
-/// itself (shutdown is whatever the children pass along: the last child's signal is what
-/// emerges); it ends when all of its children have ended.
+/// when the pipeline first runs. The pipeline never looks at the traffic and, while its
+/// children run, sends nothing itself (shutdown is whatever the children pass along: the last
+/// child's signal is what emerges); it ends when all of its children have ended.
 ///
 /// Errors, from [`build`](PipelineBuilder::build), naming the culprit: no children; a child
 /// missing one of the four standard boxes (or with one facing the wrong way); two neighbours
-/// whose boxes carry different message types; a child that was already activated or adopted
-/// by another chassis.
+/// whose boxes carry different message types; a last child whose `signal` does not carry
+/// [`Signal`]; a child that was already activated or adopted by another chassis.
 ///
-/// # Panics
-/// The pipeline's body panics (the scheduler contains and reports it, naming the pipeline) if
-/// a child refuses to start when the pipeline activates it (its activation hook failed, say
-/// a Backplane whose name is taken): that cannot be known when the pipeline is built.
+/// A child that cannot be started when the pipeline first runs (its activation hook refused,
+/// say a Backplane whose name is taken, or someone activated it after the pipeline was built)
+/// cannot be known when it is built. Then the pipeline sends
+/// [`Signal::ErrorInformation`] naming itself, the child and the reason out of `signal`,
+/// disowns that child and the ones after it (unstarted, unlinked, as given), sends
+/// `ShutdownMicroprocess` to the `control` of each child it already started, waits for them to
+/// end, sends `ShutdownMicroprocess` out of `signal`, and ends. Nothing panics.
 ///
 /// ```
 /// use axon_core::{ComponentBuilder, Received, Scheduler, Signal};
@@ -161,10 +166,12 @@ impl PipelineBuilder {
             ("inbox", Direction::Inbox, &first),
             ("control", Direction::Inbox, &first),
             ("outbox", Direction::Outbox, &last),
-            ("signal", Direction::Outbox, &last),
         ] {
             b.declare_like(name, dir, (like, name)).map_err(|e| ChassisError::link(&chassis, e))?;
         }
+        // Typed, so the pipeline can report a child that cannot start; the last child's
+        // signal still passes straight through to it.
+        let signal = b.signal();
         let mut wiring = Wiring::new(b.ctx());
         let me = wiring.ctx.component();
         let wired = (|| {
@@ -198,11 +205,12 @@ impl PipelineBuilder {
         }
         let children: Vec<Component> = self.children.into_iter().map(|(c, _)| c).collect();
         Ok(b.run(move |ctx| async move {
-            for child in &children {
-                activate_child(&ctx, child);
-            }
+            let started = activate_children(&ctx, &children);
             drop(children);
-            ctx.wait_for_children().await;
+            match started {
+                Ok(()) => ctx.wait_for_children().await,
+                Err(failure) => give_up(&ctx, failure, &signal, None).await,
+            }
         }))
     }
 }
@@ -230,19 +238,22 @@ pub(crate) fn check_fresh(chassis: &str, child: &Component, seen: &mut Vec<Compo
     Ok(())
 }
 
-/// Checks that `child` has a box `name` facing `dir`.
+/// Checks that `child` has a box `name` facing `dir`. A missing box, or an outbox where an
+/// inbox is needed, is a [`ChassisError::Link`] in axon-core's own terms (as linking would
+/// report it); an inbox where an outbox is needed has no such term and is
+/// [`ChassisError::Invalid`].
 pub(crate) fn require_box(chassis: &str, child: &Component, name: &str, dir: Direction) -> Result<(), ChassisError> {
-    let reason = match child.box_info(name) {
+    let (component, name) = (child.name().to_string(), name.to_string());
+    let kind = match child.box_info(&name) {
         Some(info) if info.direction == dir => return Ok(()),
-        Some(info) => format!(
-            "child {}'s box {name:?} is an {}, where an {} is needed",
-            child.name(),
-            dir_word(info.direction),
-            dir_word(dir)
-        ),
-        None => format!("child {} has no {} named {name:?}", child.name(), dir_word(dir)),
+        None => LinkErrorKind::NoSuchBox { component, name },
+        Some(_) if dir == Direction::Inbox => LinkErrorKind::NotAnInbox { component, name },
+        Some(_) => {
+            let reason = format!("child {component}'s box {name:?} is an inbox, where an outbox is needed");
+            return Err(ChassisError::Invalid { chassis: chassis.to_string(), reason });
+        }
     };
-    Err(ChassisError::Invalid { chassis: chassis.to_string(), reason })
+    Err(ChassisError::link(chassis, kind.into()))
 }
 
 /// "inbox" or "outbox", for messages.
@@ -314,17 +325,102 @@ impl Wiring {
     }
 }
 
-/// Activates `child` on the chassis's scheduler.
-///
-/// # Panics
-/// If the child refuses to start (its activation hook failed) or was activated by someone
-/// else since the chassis was built. Neither can be found when the chassis is built; the
-/// scheduler contains the panic and reports it with the chassis's name, so the failure is
-/// visible rather than a chassis silently running without one of its children.
-pub(crate) fn activate_child(ctx: &Ctx, child: &Component) {
-    if let Err(e) = ctx.activate(child) {
-        panic!("{}: cannot start child {}: {e}", ctx.name(), child.name());
+/// A child that could not be started when its chassis first ran, and the children started
+/// before it.
+pub(crate) struct StartFailure {
+    /// For the `ErrorInformation`: the chassis, the child and the reason.
+    message: String,
+    /// Started, so to be stopped.
+    started: Vec<Component>,
+}
+
+impl StartFailure {
+    /// The failure to start `child` (no other child was started: a Seq's stage, a TPipe's
+    /// action), with a message naming the chassis, the child and the reason.
+    pub(crate) fn new(ctx: &Ctx, child: &Component, reason: &str) -> Self {
+        StartFailure {
+            message: format!("{}: cannot start child {}: {reason}", ctx.name(), child.name()),
+            started: Vec::new(),
+        }
     }
+
+    /// The same, noting that `child` was started after all (so it is to be stopped).
+    pub(crate) fn with_started(mut self, child: Component) -> Self {
+        self.started.push(child);
+        self
+    }
+}
+
+/// Why `child` did not start, in words for an `ErrorInformation`.
+pub(crate) fn refusal(ctx: &Ctx, e: &ActivateError) -> String {
+    match e {
+        ActivateError::Refused { reason, .. } => format!("it refused to start: {reason}"),
+        ActivateError::AlreadyActivated { .. } => {
+            format!(
+                "it was activated by someone else after {} was built (a chassis starts its children itself)",
+                ctx.name()
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Activates `children` in order on the chassis's scheduler. If one cannot be started (its
+/// activation hook refused, or someone else activated it since the chassis was built: neither
+/// can be known when the chassis is built), it and the children after it are disowned (their
+/// links made by the chassis removed, so the unstarted ones are left as they were given) and
+/// the failure is returned, with the children already started, for [`give_up`].
+pub(crate) fn activate_children(ctx: &Ctx, children: &[Component]) -> Result<(), StartFailure> {
+    for (i, child) in children.iter().enumerate() {
+        if let Err(e) = ctx.activate(child) {
+            for c in &children[i..] {
+                ctx.remove_child(c);
+            }
+            let failure = StartFailure::new(ctx, child, &refusal(ctx, &e));
+            return Err(StartFailure { started: children[..i].to_vec(), ..failure });
+        }
+    }
+    Ok(())
+}
+
+/// The graceful way out for a chassis that could not start a child: it sends
+/// `ErrorInformation` (naming itself, the child and the reason) out of `signal`, so whatever it
+/// feeds hears of it; sends `ShutdownMicroprocess` to the `control` of each child it started
+/// (a child with no `Signal` control cannot be told, so it is disowned rather than waited for);
+/// waits for them to end, passing on what they signal into `child_signals` (a chassis's private
+/// inbox for its children's signals, if it has one); then sends `ShutdownMicroprocess` out of
+/// `signal`. The chassis's body ends after this.
+pub(crate) async fn give_up(
+    ctx: &Ctx,
+    failure: StartFailure,
+    signal: &Outbox<Signal>,
+    child_signals: Option<&Inbox<Signal>>,
+) {
+    let StartFailure { message, started } = failure;
+    signal.send(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
+    for child in &started {
+        if child.is_finished() {
+            continue;
+        }
+        match child.inbox_ref::<Signal>("control") {
+            Ok(control) => control.send(Signal::ShutdownMicroprocess).await,
+            Err(_) => ctx.remove_child(child),
+        }
+    }
+    drop(started);
+    loop {
+        if let Some(from) = child_signals {
+            pass_on_child_signals(from, signal).await;
+        }
+        if ctx.children_done() {
+            break;
+        }
+        axon_core::pause().await;
+    }
+    if let Some(from) = child_signals {
+        pass_on_child_signals(from, signal).await;
+    }
+    signal.send(Signal::ShutdownMicroprocess).await;
 }
 
 /// Passes on what a child signalled into a chassis's private inbox: the terminal signals

@@ -7,7 +7,7 @@ use std::io::Write;
 use axon_core::{Component, ComponentBuilder, Direction, InboxRef, Signal, link, unlink};
 
 use crate::ChassisError;
-use crate::pipeline::{activate_child, check_fresh, pass_on_child_signals, require_standard};
+use crate::pipeline::{StartFailure, activate_children, check_fresh, give_up, pass_on_child_signals, require_standard};
 
 /// One step of a [`Seq`]: a component to run, or a progress string to print.
 #[derive(Debug)]
@@ -76,13 +76,16 @@ impl From<String> for SeqItem {
 /// between or during stages; and it leaves a stage's `signal` unlinked, where Axon discards
 /// it (here it would pile up, so Seq drains it instead).
 ///
+/// A stage that cannot be started when its turn comes (its activation hook refused, say a
+/// Backplane whose name is taken; someone activated it, or linked one of the boxes Seq wires,
+/// after Seq was built) is reported, not a panic: Seq sends [`Signal::ErrorInformation`]
+/// naming itself, the stage and the reason, then `ShutdownMicroprocess`, out of `signal`,
+/// disowns the stage (unwired) and ends; later items never run, and data waiting in Seq's
+/// `inbox` stays there.
+///
 /// Errors, from `build`, naming the culprit: no component at all; a component missing a
 /// standard box; a component whose `inbox` or `outbox` type differs from the first's; a
 /// component already activated or adopted.
-///
-/// # Panics
-/// As [`Pipeline`](crate::Pipeline): if a stage refuses to start, or if one of its boxes that
-/// Seq wires was linked by someone else after Seq was built.
 #[derive(Debug)]
 pub enum Seq {}
 
@@ -198,14 +201,28 @@ impl SeqBuilder {
                 };
                 ctx.add_child(&child);
                 // Recorded in Seq's postoffice, so the links go when the stage is removed or
-                // Seq ends. The same links were tried when Seq was built.
+                // Seq ends. The same links were tried when Seq was built, so they fail only if
+                // someone linked one of these boxes since. The stage's inbox is fed only once
+                // it has started, so if it cannot start, what waits for it stays in Seq's inbox.
                 let me = ctx.component();
-                for (from, to) in wiring_of(&me, &child) {
-                    if let Err(e) = ctx.link(from, to) {
-                        panic!("{}: cannot wire stage {}: {e}", ctx.name(), child.name());
+                let [outputs @ .., (from, to)] = wiring_of(&me, &child);
+                let unwired = |e| format!("its boxes cannot be wired: {e}");
+                let started = match outputs.into_iter().find_map(|(from, to)| ctx.link(from, to).err()) {
+                    Some(e) => {
+                        ctx.remove_child(&child);
+                        Err(StartFailure::new(&ctx, &child, &unwired(e)))
                     }
+                    None => activate_children(&ctx, std::slice::from_ref(&child)).and_then(|()| {
+                        ctx.link(from, to)
+                            .map(drop)
+                            .map_err(|e| StartFailure::new(&ctx, &child, &unwired(e)).with_started(child.clone()))
+                    }),
+                };
+                drop(me);
+                if let Err(failure) = started {
+                    give_up(&ctx, failure, &signal, Some(&childsignal)).await;
+                    return;
                 }
-                activate_child(&ctx, &child);
                 let mut finishing: Option<Signal> = None;
                 loop {
                     while let Some(s) = control.try_recv() {
@@ -243,10 +260,11 @@ impl SeqBuilder {
 /// A box named by its component and its name.
 type BoxRef<'a> = (&'a Component, &'a str);
 
-/// The three links that put a stage in place: Seq's `inbox` to its `inbox`, its `outbox` to
-/// Seq's `outbox`, its `signal` to Seq's `_childsignal`.
+/// The three links that put a stage in place: its `outbox` to Seq's `outbox`, its `signal` to
+/// Seq's `_childsignal`, and (last, made once the stage has started) Seq's `inbox` to its
+/// `inbox`.
 fn wiring_of<'a>(me: &'a Component, child: &'a Component) -> [(BoxRef<'a>, BoxRef<'a>); 3] {
-    [((me, "inbox"), (child, "inbox")), ((child, "outbox"), (me, "outbox")), ((child, "signal"), (me, "_childsignal"))]
+    [((child, "outbox"), (me, "outbox")), ((child, "signal"), (me, "_childsignal")), ((me, "inbox"), (child, "inbox"))]
 }
 
 /// Makes a stage's three links (unrecorded), undoing them all if one fails.

@@ -5,7 +5,7 @@ use std::fmt;
 use axon_core::{Component, ComponentBuilder, Direction, Outbox, Signal};
 
 use crate::ChassisError;
-use crate::pipeline::{Wiring, activate_child, check_fresh, pass_on_child_signals, require_box};
+use crate::pipeline::{Wiring, activate_children, check_fresh, give_up, pass_on_child_signals, require_box};
 
 /// Where a [`TPipe`] sends an item that passes its condition.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -53,12 +53,15 @@ pub enum TPipeMode {
 /// Differs from Kamaelia: the original forwards a `ProducerFinished` on `signal` at once
 /// while it is still passing data on, and ends without a signal when its child ends.
 ///
+/// If the child cannot be started when TPipe first runs (its activation hook refused, say a
+/// Backplane whose name is taken, or someone activated it after TPipe was built), TPipe sends
+/// [`Signal::ErrorInformation`] naming itself, the child and the reason, then
+/// `ShutdownMicroprocess`, out of `signal`, disowns the child and ends; what waits in TPipe's
+/// `inbox` stays there. Nothing panics.
+///
 /// Errors, from `build`, naming the culprit: the child lacks a box TPipe links (`control` and
 /// `signal`; `inbox` with `sink`; `outbox` with `source`) or carries a type other than `T`;
 /// the child was already activated or adopted.
-///
-/// # Panics
-/// As [`Pipeline`](crate::Pipeline): if the child refuses to start when TPipe activates it.
 #[must_use = "a TPipe does nothing until `build` is called"]
 pub struct TPipe<T> {
     action: Component,
@@ -147,7 +150,10 @@ impl<T: Clone + Send + 'static> TPipe<T> {
             return Err(e);
         }
         Ok(b.run(move |ctx| async move {
-            activate_child(&ctx, &action);
+            if let Err(failure) = activate_children(&ctx, std::slice::from_ref(&action)) {
+                give_up(&ctx, failure, &io.signal, None).await;
+                return;
+            }
             let mut finishing: Option<Signal> = None;
             loop {
                 while let Some(s) = io.control.try_recv() {

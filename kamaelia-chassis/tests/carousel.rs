@@ -222,3 +222,35 @@ fn a_snapshot_shows_the_current_child_and_its_wiring() {
     assert_eq!(box_type(&snap, &c, "next"), "u32");
     assert_eq!(box_type(&snap, &c, "requestNext"), "alloc::string::String");
 }
+
+/// A child the factory makes that refuses to start is reported on signal as ErrorInformation
+/// naming it and the reason, and Carousel asks for another. Nothing panics.
+#[test]
+fn a_child_that_refuses_to_start_is_reported_and_another_is_requested() {
+    let made = Log::new();
+    let log = made.clone();
+    let c = Carousel::<u32, u32, u32>::new(move |k| {
+        let child = if k == 0 { refuser::<u32, u32>("not in the mood") } else { times(k) };
+        log.push(child.clone());
+        child
+    })
+    .build();
+    let probe = Probe::<u32>::on(&c);
+    let (_r, asked) = requests(&c);
+    let sched = Scheduler::new();
+    sched.activate(&c).unwrap();
+    put(&c, "next", 0u32);
+    sched.run_until_idle();
+    let signals = probe.signals();
+    let bad = &made.get()[0];
+    let [Signal::ErrorInformation { caller, message }] = &signals[..] else { panic!("{signals:?}") };
+    assert_eq!(*caller, Some(c.id()));
+    assert!(message.contains(bad.name()) && message.contains("not in the mood"), "{message}");
+    assert_eq!(asked.drain().collect::<Vec<_>>(), ["NEXT"]);
+    assert!(bad.parent().is_none());
+    put(&c, "next", 3u32);
+    put(&c, "inbox", 1u32);
+    sched.run_until_idle();
+    assert_eq!(probe.items(), [3], "Carousel carries on");
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+}

@@ -305,3 +305,58 @@ fn self_boxes_used_the_wrong_way_are_errors() {
     );
     wrong(Graphline::builder().component("A", times(1)).link(("self", "inbox"), ("self", "outbox")));
 }
+
+/// A child that refuses to start when the graphline first runs is reported out of the
+/// graphline's signal (ErrorInformation naming the graphline, the child and the reason, then
+/// ShutdownMicroprocess, once: a stopped child linked to the graphline's signal does not add
+/// its own); children started before it are stopped (one with no control to tell is disowned
+/// instead), later ones are left as given, and the graphline ends. Nothing panics.
+#[test]
+fn a_child_that_refuses_to_start_is_reported_and_the_graphline_stops_the_others_and_ends() {
+    let a_log = Log::new();
+    let a = times_logged(1, &a_log);
+    let mut b = ComponentBuilder::new("NoControl");
+    let inbox = b.inbox::<u32>("inbox");
+    let deaf = b.run(move |_| async move {
+        loop {
+            let _ = inbox.recv().await;
+        }
+    });
+    let bad = refuser::<u32, u32>("the moon is wrong");
+    let later = times(1);
+    let g = Graphline::builder()
+        .component("A", a.clone())
+        .component("DEAF", deaf.clone())
+        .component("BAD", bad.clone())
+        .component("LATER", later.clone())
+        .link(("self", "inbox"), ("A", "inbox"))
+        .link(("A", "outbox"), ("BAD", "inbox"))
+        .link(("BAD", "outbox"), ("LATER", "inbox"))
+        .link(("A", "signal"), ("self", "signal"))
+        .build()
+        .unwrap();
+    let probe = Probe::<()>::on(&g);
+    let sched = Scheduler::new();
+    sched.activate(&g).unwrap();
+    sched.run_until_idle();
+    assert_start_failure_reported(&probe.signals(), &g, &bad, &["refused", "the moon is wrong"]);
+    assert_eq!(a_log.get(), ["shutdownMicroprocess"]);
+    assert!(a.is_finished() && g.is_finished());
+    assert!(!deaf.is_finished() && deaf.parent().is_none(), "no control to tell it by: disowned");
+    assert_eq!(later.state(), ComponentState::Created);
+    assert!(later.parent().is_none() && bad.parent().is_none());
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+}
+
+/// A child box linked to the graphline's signal must carry Signal (the graphline's signal
+/// always does).
+#[test]
+fn a_child_box_linked_to_the_graphlines_signal_must_carry_signal() {
+    let a = times(1);
+    let err =
+        Graphline::builder().component("A", a.clone()).link(("A", "outbox"), ("self", "signal")).build().unwrap_err();
+    let ChassisError::Link { error, .. } = &err else { panic!("{err:?}") };
+    assert!(matches!(error.kind(), LinkErrorKind::TypeMismatch { .. }), "{err}");
+    assert!(err.to_string().contains(a.name()), "{err}");
+    assert!(a.parent().is_none());
+}

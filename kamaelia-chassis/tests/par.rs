@@ -188,6 +188,8 @@ fn build_mistakes_are_errors_naming_the_culprit() {
 
     let lame = inbox_only();
     let err = Par::new([times(1), lame.clone()]).unwrap_err();
+    let ChassisError::Link { error, .. } = &err else { panic!("{err:?}") };
+    assert!(matches!(error.kind(), LinkErrorKind::NoSuchBox { name, .. } if name == "control"), "{err}");
     assert!(err.to_string().contains(lame.name()), "{err}");
 }
 
@@ -207,4 +209,30 @@ fn a_par_of_sources_runs_the_same_on_the_multi_thread_scheduler() {
         assert_eq!(got, (0..3u32).flat_map(|k| (0..50).map(move |n| 100 * k + n)).collect::<Vec<_>>());
         assert_eq!(signals.get(), ["producerFinished"]);
     }
+}
+
+/// A child that refuses to start when Par first runs is reported out of Par's signal
+/// (ErrorInformation naming Par, the child and the reason); the children started before it
+/// are stopped (their non-terminal signals still come out), later ones are left as given,
+/// and Par sends ShutdownMicroprocess and ends. Nothing panics.
+#[test]
+fn a_child_that_refuses_to_start_is_reported_and_par_stops_the_others_and_ends() {
+    let controls = Log::new();
+    let (polite, chatty) = (times_logged(1, &controls), greeter());
+    let bad = refuser::<u32, u32>("out of order");
+    let later = times(1);
+    let p = Par::new([polite.clone(), chatty.clone(), bad.clone(), later.clone()]).unwrap();
+    let probe = Probe::<u32>::on(&p);
+    let sched = Scheduler::new();
+    sched.activate(&p).unwrap();
+    sched.run_until_idle();
+    let signals = probe.signals();
+    assert_eq!(names(&signals), ["errorInformation", "status", "shutdownMicroprocess"]);
+    assert_start_failure_reported(&[signals[0].clone(), signals[2].clone()], &p, &bad, &["refused", "out of order"]);
+    assert_eq!(controls.get(), ["shutdownMicroprocess"]);
+    assert!(polite.is_finished() && chatty.is_finished() && p.is_finished());
+    assert_eq!(later.state(), ComponentState::Created);
+    assert!(later.parent().is_none() && bad.parent().is_none());
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+    assert_eq!(sched.live(), 0);
 }

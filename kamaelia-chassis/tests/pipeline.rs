@@ -5,7 +5,7 @@ mod common;
 
 use axon_core::{ComponentBuilder, ComponentState, LinkErrorKind, LinkKind, Received, Scheduler, Signal};
 use common::*;
-use kamaelia_chassis::{ChassisError, Pipeline};
+use kamaelia_chassis::{Backplane, ChassisError, Pipeline, TPipe};
 
 /// Data flows from the first child through every child and out of the pipeline's outbox,
 /// in order; the source's ProducerFinished travels down the chain and emerges from the
@@ -270,14 +270,154 @@ fn a_type_mismatch_between_neighbours_names_both_and_leaves_the_children_as_give
     assert_eq!(other.parent().unwrap(), again);
 }
 
-/// A child missing a standard box is an error naming the child and the box.
+/// A child missing a standard box is a link error (no such box) naming the child and the
+/// box; one whose standard box faces the wrong way is an error naming it too.
 #[test]
 fn a_child_missing_a_standard_box_is_an_error_naming_it() {
     let lame = inbox_only();
     let err = Pipeline::new([times(1), lame.clone()]).unwrap_err();
-    assert!(matches!(err, ChassisError::Invalid { .. }), "{err:?}");
+    let ChassisError::Link { error, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(
+        error.kind(),
+        &LinkErrorKind::NoSuchBox { component: lame.name().to_string(), name: "control".to_string() }
+    );
     let text = err.to_string();
     assert!(text.contains(lame.name()) && text.contains("\"control\""), "{text}");
+    assert!(lame.parent().is_none());
+
+    let mut b = ComponentBuilder::new("Backwards");
+    let _inbox = b.inbox::<u32>("inbox");
+    let _control = b.outbox::<Signal>("control");
+    let _outbox = b.outbox::<u32>("outbox");
+    let _signal = b.signal();
+    let backwards = b.run(|_| async {});
+    let err = Pipeline::new([times(1), backwards.clone()]).unwrap_err();
+    let ChassisError::Link { error, .. } = &err else { panic!("{err:?}") };
+    assert!(matches!(error.kind(), LinkErrorKind::NotAnInbox { name, .. } if name == "control"), "{err}");
+    assert!(err.to_string().contains(backwards.name()), "{err}");
+
+    let mut b = ComponentBuilder::new("Backwards");
+    let _inbox = b.inbox::<u32>("inbox");
+    let _control = b.control();
+    let _outbox = b.inbox::<u32>("outbox");
+    let _signal = b.signal();
+    let backwards = b.run(|_| async {});
+    let err = Pipeline::new([times(1), backwards.clone()]).unwrap_err();
+    assert!(matches!(&err, ChassisError::Invalid { reason, .. } if reason.contains("\"outbox\"")), "{err:?}");
+    assert!(err.to_string().contains(backwards.name()), "{err}");
+}
+
+/// A last child whose signal does not carry Signal is an error: the pipeline's own signal
+/// carries Signal.
+#[test]
+fn a_last_child_whose_signal_is_not_a_signal_is_an_error_naming_it() {
+    let mut b = ComponentBuilder::new("OddSignal");
+    let _inbox = b.inbox::<u32>("inbox");
+    let _control = b.control();
+    let _outbox = b.outbox::<u32>("outbox");
+    let _signal = b.outbox::<String>("signal");
+    let odd = b.run(|_| async {});
+    let err = Pipeline::new([times(1), odd.clone()]).unwrap_err();
+    let ChassisError::Link { error, .. } = &err else { panic!("{err:?}") };
+    assert!(matches!(error.kind(), LinkErrorKind::TypeMismatch { .. }), "{err}");
+    assert!(err.to_string().contains(odd.name()), "{err}");
+    assert!(odd.parent().is_none());
+}
+
+/// A child that refuses to start when the pipeline first runs is reported out of the
+/// pipeline's signal (ErrorInformation naming the pipeline, the child and the reason, then
+/// ShutdownMicroprocess); the children started before it are stopped, the ones after it are
+/// never started and are left as given, and the pipeline ends. Nothing panics.
+#[test]
+fn a_child_that_refuses_to_start_is_reported_and_the_pipeline_stops_the_others_and_ends() {
+    let (a_log, b_log) = (Log::new(), Log::new());
+    let (a, b) = (times_logged(2, &a_log), times_logged(3, &b_log));
+    let bad = refuser::<u32, u32>("no room at the inn");
+    let after = times(5);
+    let p = Pipeline::new([a.clone(), b.clone(), bad.clone(), after.clone()]).unwrap();
+    let probe = Probe::<u32>::on(&p);
+    let sched = Scheduler::new();
+    sched.activate(&p).unwrap();
+    sched.run_until_idle();
+    assert_start_failure_reported(&probe.signals(), &p, &bad, &["refused", "no room at the inn"]);
+    assert!(probe.items().is_empty());
+    assert_eq!(a_log.get(), ["shutdownMicroprocess"]);
+    assert_eq!(b_log.get(), ["shutdownMicroprocess"]);
+    assert!(a.is_finished() && b.is_finished() && bad.is_finished() && p.is_finished());
+    assert_eq!(after.state(), ComponentState::Created);
+    assert!(after.parent().is_none() && bad.parent().is_none());
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+    assert_eq!(sched.live(), 0);
+    let again = Pipeline::new([after.clone()]).unwrap();
+    assert_eq!(after.parent().unwrap(), again, "the unstarted child is free to use elsewhere");
+}
+
+/// When the first child refuses, nothing was started: the pipeline reports it and ends at
+/// once.
+#[test]
+fn a_first_child_that_refuses_is_reported_and_the_pipeline_ends_at_once() {
+    let bad = refuser::<u32, u32>("nope");
+    let rest = times(1);
+    let p = Pipeline::new([bad.clone(), rest.clone()]).unwrap();
+    let probe = Probe::<u32>::on(&p);
+    let sched = run_within_limit({
+        let s = Scheduler::new();
+        s.activate(&p).unwrap();
+        s
+    });
+    assert_start_failure_reported(&probe.signals(), &p, &bad, &["nope"]);
+    assert!(p.is_finished());
+    assert_eq!(rest.state(), ComponentState::Created);
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+}
+
+/// A child someone activated after the pipeline was built is reported (it was activated by
+/// someone else), disowned and unlinked but left running; the children started before it are
+/// stopped and the pipeline ends. Nothing panics.
+#[test]
+fn a_child_activated_by_someone_else_is_reported_disowned_and_left_running() {
+    let a_log = Log::new();
+    let a = times_logged(2, &a_log);
+    let (taken, after) = (times(3), times(5));
+    let p = Pipeline::new([a.clone(), taken.clone(), after.clone()]).unwrap();
+    let probe = Probe::<u32>::on(&p);
+    let sched = Scheduler::new();
+    sched.activate(&taken).unwrap();
+    sched.activate(&p).unwrap();
+    sched.run_until_idle();
+    assert_start_failure_reported(&probe.signals(), &p, &taken, &["activated by someone else"]);
+    assert_eq!(a_log.get(), ["shutdownMicroprocess"]);
+    assert!(a.is_finished() && p.is_finished());
+    assert!(!taken.is_finished(), "not the pipeline's to stop");
+    assert!(taken.parent().is_none() && after.parent().is_none());
+    assert_eq!(after.state(), ComponentState::Created);
+    let snap = sched.snapshot();
+    assert!(snap.links.iter().all(|l| l.source.component != taken.id() && l.sink.component != taken.id()));
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+}
+
+/// A real Backplane whose name is already taken on the scheduler, tapped from a pipeline
+/// through a TPipe (a Backplane has no `outbox`, so it is not itself a pipeline stage):
+/// its refusal comes out of the pipeline's signal as ErrorInformation naming the backplane
+/// and the name, then ShutdownMicroprocess; the data sent to the tap stays in its inbox; the
+/// pipeline ends; nothing panics; the first backplane keeps its name.
+#[test]
+fn a_backplane_whose_name_is_taken_inside_a_pipeline_is_reported_and_nothing_panics() {
+    let sched = Scheduler::new();
+    let first = Backplane::<u32>::new("PLAYERS");
+    sched.activate(&first).unwrap();
+    let second = Backplane::<u32>::new("PLAYERS");
+    let tap = TPipe::<u32>::new(second.clone()).build().unwrap();
+    let p = Pipeline::new([source(vec![1u32, 2, 3]), tap.clone()]).unwrap();
+    let probe = Probe::<u32>::on(&p);
+    sched.activate(&p).unwrap();
+    sched.run_until_idle();
+    assert_start_failure_reported(&probe.signals(), &tap, &second, &["\"PLAYERS\"", "already in use"]);
+    assert!(probe.items().is_empty());
+    assert_eq!(tap.box_info("inbox").unwrap().len, 3, "what was sent to the tap is still there");
+    assert!(p.is_finished() && tap.is_finished() && second.is_finished());
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+    assert_eq!(sched.services().retrieve("Backplane_I_PLAYERS").unwrap().0, first.children()[0]);
 }
 
 /// A child that is already running, or already belongs to another chassis, or is given

@@ -194,6 +194,8 @@ fn build_mistakes_are_errors_naming_the_culprit() {
 
     let lame = inbox_only();
     let err = Seq::new([times(1).into(), lame.clone().into()]).unwrap_err();
+    let ChassisError::Link { error, .. } = &err else { panic!("{err:?}") };
+    assert!(matches!(error.kind(), LinkErrorKind::NoSuchBox { name, .. } if name == "control"), "{err}");
     assert!(err.to_string().contains(lame.name()), "{err}");
 }
 
@@ -217,4 +219,73 @@ fn a_seq_runs_the_same_on_the_multi_thread_scheduler() {
         assert_eq!(items.get(), (0..60).collect::<Vec<u32>>());
         assert_eq!(signals.get(), ["producerFinished"]);
     }
+}
+
+/// A stage that refuses to start when its turn comes is reported out of Seq's signal
+/// (ErrorInformation naming Seq, the stage and the reason, then ShutdownMicroprocess); the
+/// earlier stages' output has come out, later items never run, and Seq ends. Nothing panics.
+#[test]
+fn a_stage_that_refuses_to_start_is_reported_and_seq_ends() {
+    let out = SharedWriter::default();
+    let bad = refuser::<u32, u32>("not today");
+    let later = times(1);
+    let s = Seq::builder()
+        .component(take(1))
+        .progress("before the bad one")
+        .component(bad.clone())
+        .progress("never printed")
+        .component(later.clone())
+        .output(out.clone())
+        .build()
+        .unwrap();
+    let probe = Probe::<u32>::on(&s);
+    put(&s, "inbox", 1u32);
+    let sched = Scheduler::new();
+    sched.activate(&s).unwrap();
+    sched.run_until_idle();
+    assert_eq!(probe.items(), [1]);
+    assert_start_failure_reported(&probe.signals(), &s, &bad, &["refused", "not today"]);
+    assert_eq!(out.text(), "before the bad one\n");
+    assert!(s.is_finished() && bad.parent().is_none());
+    assert_eq!(later.state(), ComponentState::Created);
+    assert!(later.parent().is_none());
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+}
+
+/// A stage one of whose boxes someone linked after Seq was built cannot be wired when its
+/// turn comes: that is reported the same way, naming the stage and the link, and Seq ends
+/// without starting it.
+#[test]
+fn a_stage_whose_boxes_were_linked_elsewhere_is_reported_and_seq_ends() {
+    let stage = times(1);
+    let s = Seq::new([take(0).into(), stage.clone().into()]).unwrap();
+    let elsewhere = times(1);
+    axon_core::link((&stage, "outbox"), (&elsewhere, "inbox")).unwrap();
+    let probe = Probe::<u32>::on(&s);
+    let sched = Scheduler::new();
+    sched.activate(&s).unwrap();
+    sched.run_until_idle();
+    assert_start_failure_reported(&probe.signals(), &s, &stage, &["cannot be wired", elsewhere.name()]);
+    assert_eq!(stage.state(), ComponentState::Created);
+    assert!(stage.parent().is_none() && s.is_finished());
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
+}
+
+/// Data waiting for a stage that refuses to start stays in Seq's inbox (the stage's inbox is
+/// fed only once it has started).
+#[test]
+fn data_waiting_for_a_stage_that_refuses_stays_in_seqs_inbox() {
+    let bad = refuser::<u32, u32>("closed");
+    let s = Seq::new([bad.clone().into(), times(1).into()]).unwrap();
+    let probe = Probe::<u32>::on(&s);
+    put(&s, "inbox", 7u32);
+    put(&s, "inbox", 8u32);
+    let sched = Scheduler::new();
+    sched.activate(&s).unwrap();
+    sched.run_until_idle();
+    assert_start_failure_reported(&probe.signals(), &s, &bad, &["closed"]);
+    assert_eq!(s.box_info("inbox").unwrap().len, 2);
+    assert_eq!(bad.box_info("inbox").unwrap().len, 0);
+    assert!(s.is_finished());
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
 }

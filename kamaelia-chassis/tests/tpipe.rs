@@ -190,5 +190,26 @@ fn a_child_that_does_not_fit_is_an_error_naming_it() {
 
     let lame = inbox_only();
     let err = TPipe::<u32>::new(lame.clone()).build().unwrap_err();
+    let ChassisError::Link { error, .. } = &err else { panic!("{err:?}") };
+    assert!(matches!(error.kind(), LinkErrorKind::NoSuchBox { name, .. } if name == "control"), "{err}");
     assert!(err.to_string().contains(lame.name()) && err.to_string().contains("control"), "{err}");
+}
+
+/// A child that refuses to start when TPipe first runs is reported out of TPipe's signal
+/// (ErrorInformation naming TPipe, the child and the reason, then ShutdownMicroprocess); what
+/// waits in TPipe's inbox stays there and TPipe ends. Nothing panics.
+#[test]
+fn a_child_that_refuses_to_start_is_reported_and_tpipe_ends() {
+    let bad = refuser::<u32, u32>("busy");
+    let t = TPipe::<u32>::new(bad.clone()).build().unwrap();
+    let probe = Probe::<u32>::on(&t);
+    put(&t, "inbox", 1u32);
+    let sched = Scheduler::new();
+    sched.activate(&t).unwrap();
+    sched.run_until_idle();
+    assert_start_failure_reported(&probe.signals(), &t, &bad, &["refused", "busy"]);
+    assert!(probe.items().is_empty());
+    assert_eq!(t.box_info("inbox").unwrap().len, 1);
+    assert!(t.is_finished() && bad.parent().is_none());
+    assert!(sched.panics().is_empty(), "{:?}", sched.panics());
 }

@@ -184,6 +184,50 @@ pub(crate) fn inbox_only() -> Component {
     b.run(|_| async {})
 }
 
+/// A component with the standard boxes whose activation hook refuses to start it, giving
+/// `reason` (as a Backplane whose name is taken does).
+pub(crate) fn refuser<I: Send + 'static, O: Send + 'static>(reason: &'static str) -> Component {
+    let mut b = ComponentBuilder::new("Refuser");
+    let _io = b.standard::<I, O>();
+    b.on_activate(move |_| Err(reason.to_string()));
+    b.run(|_| async {})
+}
+
+/// A component that sends `Status("hello")` on `signal` as soon as it runs, then waits for a
+/// terminal control message, passes it on and stops.
+pub(crate) fn greeter() -> Component {
+    let mut b = ComponentBuilder::new("Greeter");
+    let io = b.standard::<u32, u32>();
+    b.run(move |_| async move {
+        io.signal.send(Signal::Status("hello".into())).await;
+        loop {
+            let s = io.control.recv().await;
+            if s.is_terminal() {
+                io.signal.send(s).await;
+                return;
+            }
+        }
+    })
+}
+
+/// Asserts that `signals` is a chassis's report of a child it could not start: an
+/// `ErrorInformation` from `chassis` whose message names the chassis, the child and each of
+/// `words` (the reason), then `ShutdownMicroprocess`, and nothing else.
+pub(crate) fn assert_start_failure_reported(
+    signals: &[Signal],
+    chassis: &Component,
+    child: &Component,
+    words: &[&str],
+) {
+    let [Signal::ErrorInformation { caller, message }, Signal::ShutdownMicroprocess] = signals else {
+        panic!("expected errorInformation then shutdownMicroprocess, got {signals:?}")
+    };
+    assert_eq!(*caller, Some(chassis.id()), "{message}");
+    for word in [chassis.name(), child.name()].iter().chain(words) {
+        assert!(message.contains(word), "{message:?} does not mention {word:?}");
+    }
+}
+
 /// Boxes to read a chassis's `outbox` and `signal` from, on a component that is never run.
 pub(crate) struct Probe<T> {
     pub(crate) component: Component,
