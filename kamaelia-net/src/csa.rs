@@ -174,7 +174,7 @@ impl ConnectedSocketAdapter {
                                 signal
                                     .send(Signal::ProducerFinished {
                                         caller: Some(me),
-                                        message: Some("peer closed".into()),
+                                        message: Some(crate::client::PEER_CLOSED.into()),
                                     })
                                     .await;
                             }

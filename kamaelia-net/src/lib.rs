@@ -1,7 +1,8 @@
 //! Kamaelia's networking, on mio: a [`Selector`] that is the scheduler's idle wait, the
 //! [`ConnectedSocketAdapter`] (one TCP connection as a component), [`ServerCore`] (a TCP
 //! server whose connections are each served by a protocol component from a factory),
-//! and, to come, a TCP client and UDP and multicast components.
+//! [`SingleServer`] (a TCP server for one client at a time), [`TcpClient`], and UDP:
+//! [`UdpPeer`], [`MulticastSender`], [`MulticastReceiver`] and [`MulticastTransceiver`].
 //!
 //! ```
 //! use axon_core::{ComponentBuilder, Received};
@@ -30,10 +31,16 @@
 //! # drop(sched);
 //! ```
 
+mod client;
 mod csa;
 mod selector;
 mod server;
+mod single;
+mod udp;
 
+pub use client::{CONNECT_TIMEOUT, CONNECTION_REFUSED, PEER_CLOSED, TcpClient};
 pub use csa::{ConnectedSocketAdapter, READ_CHUNK, SlowClientPolicy};
 pub use selector::{SELECTOR_SERVICE, Selector, scheduler, scheduler_with};
 pub use server::{ConnInfo, Listening, ServerCore};
+pub use single::SingleServer;
+pub use udp::{MAX_DATAGRAM, MulticastReceiver, MulticastSender, MulticastTransceiver, UdpPeer};
