@@ -12,12 +12,12 @@ mod slurp;
 mod watcher;
 mod writefile;
 
-// pub use find::*; (re-exported once the module is written)
+pub use find::*;
 // pub use follow::*; (re-exported once the module is written)
 // pub use grep::*; (re-exported once the module is written)
 // pub use printer::*; (re-exported once the module is written)
-// pub use process::*; (re-exported once the module is written)
-// pub use readfile::*; (re-exported once the module is written)
-// pub use slurp::*; (re-exported once the module is written)
-// pub use watcher::*; (re-exported once the module is written)
-// pub use writefile::*; (re-exported once the module is written)
+pub use process::*;
+pub use readfile::*;
+pub use slurp::*;
+pub use watcher::*;
+pub use writefile::*;
