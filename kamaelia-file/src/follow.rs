@@ -1,1 +1,798 @@
 //! Follow: emits each line appended to a file, like `tail -F`, driven by notify events.
+
+use std::fmt;
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use axon_core::{Component, ComponentBuilder, ComponentId, Full, Outbox, Signal, StandardBoxes, ThreadCtx};
+use kamaelia_util::{FramingError, LineFramer, OverlongPolicy, Utf8Policy, decode_line};
+use notify::event::ModifyKind;
+use notify::{EventKind, RecursiveMode, Watcher};
+
+/// The default maximum line length of [`Follow`]: 1 MiB.
+pub const FOLLOW_MAX_LINE: usize = 1 << 20;
+
+/// How much [`Follow`] reads at a time: 1 MiB.
+const READ_SIZE: usize = 1 << 20;
+
+/// How far back [`Follow`] looks for the start of an unfinished last line, at most, per read.
+const SCAN_BLOCK: usize = 64 * 1024;
+
+/// How often [`Follow`] looks for its directory again after the directory was removed or
+/// renamed (the only case in which it polls: there is nothing left to watch).
+const LOST_DIRECTORY_RETRY: Duration = Duration::from_secs(1);
+
+/// Something [`Follow`] reports on its `error` outbox (and, when it cannot go on, on `signal`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FollowError {
+    /// The file does not exist (yet). Follow waits for it to appear, like `tail -F`.
+    NotFound {
+        /// The path being followed.
+        path: PathBuf,
+    },
+    /// The path names a directory, or something else that is not a regular file.
+    NotAFile {
+        /// The path being followed.
+        path: PathBuf,
+        /// What it is instead: "a directory" or "not a regular file".
+        what: &'static str,
+    },
+    /// The file's directory does not exist, is not a directory, or cannot be watched.
+    Directory {
+        /// The path being followed.
+        path: PathBuf,
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        error: io::Error,
+    },
+    /// The file exists but could not be opened (permissions, say).
+    Open {
+        /// The path being followed.
+        path: PathBuf,
+        /// Why.
+        error: io::Error,
+    },
+    /// Reading the open file failed.
+    Read {
+        /// The path being followed.
+        path: PathBuf,
+        /// Why.
+        error: io::Error,
+    },
+    /// The change notifications failed, or the directory went away (then it is looked for
+    /// again every second until it returns).
+    Watch {
+        /// The path being followed.
+        path: PathBuf,
+        /// What happened.
+        message: String,
+    },
+    /// A line could not be sent: longer than the maximum under [`OverlongPolicy::Refuse`], or
+    /// not UTF-8 under [`Utf8Policy::Report`]. Follow carries on with the next line.
+    Line {
+        /// The path being followed.
+        path: PathBuf,
+        /// The framing error (its length, or its bytes).
+        error: FramingError,
+    },
+}
+
+impl FollowError {
+    /// The path being followed.
+    pub fn path(&self) -> &Path {
+        match self {
+            FollowError::NotFound { path }
+            | FollowError::NotAFile { path, .. }
+            | FollowError::Directory { path, .. }
+            | FollowError::Open { path, .. }
+            | FollowError::Read { path, .. }
+            | FollowError::Watch { path, .. }
+            | FollowError::Line { path, .. } => path,
+        }
+    }
+}
+
+impl fmt::Display for FollowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.path().display();
+        match self {
+            FollowError::NotFound { .. } => write!(f, "{p}: no such file (waiting for it to appear)"),
+            FollowError::NotAFile { what, .. } => write!(f, "{p}: cannot follow: it is {what}"),
+            FollowError::Directory { dir, error, .. } => {
+                write!(f, "{p}: cannot watch its directory {}: {error}", dir.display())
+            }
+            FollowError::Open { error, .. } => write!(f, "{p}: cannot open: {error}"),
+            FollowError::Read { error, .. } => write!(f, "{p}: cannot read: {error}"),
+            FollowError::Watch { message, .. } => write!(f, "{p}: {message}"),
+            FollowError::Line { error: FramingError::Overlong { limit, discarded }, .. } => {
+                write!(f, "{p}: skipped a line of {discarded} bytes (longer than the maximum, {limit})")
+            }
+            FollowError::Line { error, .. } => write!(f, "{p}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for FollowError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FollowError::Directory { error, .. }
+            | FollowError::Open { error, .. }
+            | FollowError::Read { error, .. } => Some(error),
+            FollowError::Line { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Follow: emits each line appended to a file, like `tail -F` (the `follow` of Kamaelia's
+/// log follow pipeline `Pipeline(Follow(path), Grep(".*pants.*"), Printer())`). A threaded
+/// component driven by change notifications (inotify, through the `notify` crate), not a
+/// polling loop: it sleeps until the file's directory reports a change, then reads what is
+/// new, in chunks of 1 MiB.
+///
+/// ```no_run
+/// use kamaelia_file::Follow;
+///
+/// let follow = Follow::new("/var/log/syslog").build();
+/// # drop(follow);
+/// ```
+///
+/// What it emits:
+/// - It starts at the end of the file, or more exactly at the start of its unfinished last
+///   line, so that line is emitted whole once it is completed
+///   ([`from_start`](Follow::from_start) reads the whole file first). A file that is not
+///   there yet (or not yet a readable file) is waited for and read from its start when it
+///   appears.
+/// - Each complete line once, in order, without its terminator (LF or CRLF). An unfinished
+///   last line is held until its newline arrives.
+/// - Rotation by rename and recreate (logrotate's default): the file being read is kept open
+///   while the path is missing (a writer may still append to it), and when a new file
+///   appears at the path the old one is read to its end from the open handle, then the new
+///   one is followed from its start.
+/// - A file deleted is read to its end and closed (reported on `error` as missing: it is
+///   waited for); a file created at the path again is followed from its start.
+/// - Rotation by copy and truncate: when the file is shorter than what was read, it was
+///   truncated, and reading starts again from its start.
+/// - On either, an unfinished last line of the old content is emitted as a line: those
+///   bytes will not be completed where they are.
+/// - Lines longer than [`max_line_length`](Follow::max_line_length) (default
+///   [`FOLLOW_MAX_LINE`], 1 MiB) are split into pieces of the maximum
+///   ([`OverlongPolicy::Split`], the default: nothing is lost) or skipped up to the next
+///   newline and reported on `error` ([`OverlongPolicy::Refuse`]); either way they are never
+///   held whole in memory.
+/// - [`build`](Follow::build) emits `String`s, invalid UTF-8 replaced by U+FFFD
+///   ([`Utf8Policy::Replace`], the default) or, with [`Utf8Policy::Report`], such lines
+///   reported on `error` with their bytes; [`build_bytes`](Follow::build_bytes) emits the
+///   lines' bytes untouched.
+///
+/// Boxes (`L` is `String` or `Vec<u8>`):
+/// - `inbox: ()`: unused.
+/// - `control: Signal`: shutdown signalling.
+/// - `outbox: L`: the lines. Sends wait while the destination is full (backpressure), still
+///   hearing `control`.
+/// - `signal: Signal`: `Status` notes, signals passed on, how it ended (below). The notes:
+///   `"following PATH from byte N"` each time it opens a file (at the start, when the file
+///   appears, after a rotation), `"PATH was truncated: reading it from the start"`, and
+///   `"watching DIR again"` when a directory that went away is back.
+/// - `error: FollowError`: problems, each reported once until things change: the file is
+///   missing ([`FollowError::NotFound`], then it waits), is a directory, cannot be opened or
+///   read (it waits for a change and tries again), the directory went away, a refused line.
+///
+/// Shutdown: on `ProducerFinished` it reads the file to its current end, emits the lines
+/// (an unfinished last line too), passes the signal on and stops. On `ShutdownMicroprocess`
+/// (or `Shutdown`) it passes it on and stops at once, emitting nothing more. Other signals
+/// are passed on once it has caught up with the file (so a signal sent to it comes back
+/// after everything it had been told of was read). With [`stop_at_eof`](Follow::stop_at_eof) it does not follow: at the end
+/// of the file it emits an unfinished last line and sends `ProducerFinished` naming itself.
+///
+/// It cannot go on, and reports the problem on `error`, then `ErrorInformation` and
+/// `ProducerFinished` naming itself on `signal`, if its directory does not exist or cannot
+/// be watched when it starts, or (with `stop_at_eof`) if the file cannot be read.
+/// [`check`](Follow::check) finds these before a system is started.
+///
+/// Limits: the file's directory is watched, so a change is seen only through the name
+/// being followed (a symbolic link is followed to its target, but writes to a target in
+/// another directory are not noticed until something happens in this one); a truncation
+/// followed by writes past the old length before Follow looks is not detectable (as for
+/// `tail`); writes to a rotated file after its replacement appeared are not read.
+///
+/// Differs from Kamaelia: the original `follow` is a generator that polls the file with a
+/// sleep, from its end, and knows nothing of rotation, truncation or long lines.
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct Follow {
+    path: PathBuf,
+    from_start: bool,
+    max: usize,
+    overlong: OverlongPolicy,
+    utf8: Utf8Policy,
+    stop_at_eof: bool,
+}
+
+impl Follow {
+    /// Follows the file at `path` (from its end, splitting lines over 1 MiB, replacing
+    /// invalid UTF-8).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Follow {
+            path: path.into(),
+            from_start: false,
+            max: FOLLOW_MAX_LINE,
+            overlong: OverlongPolicy::Split,
+            utf8: Utf8Policy::Replace,
+            stop_at_eof: false,
+        }
+    }
+
+    /// Reads the file from its start instead of its end (default false).
+    pub fn from_start(mut self, yes: bool) -> Self {
+        self.from_start = yes;
+        self
+    }
+
+    /// The maximum line length in bytes, terminator not counted (default [`FOLLOW_MAX_LINE`]).
+    ///
+    /// # Panics
+    /// If `max` is 0.
+    pub fn max_line_length(mut self, max: usize) -> Self {
+        assert!(max > 0, "Follow: the maximum line length must be at least 1");
+        self.max = max;
+        self
+    }
+
+    /// What happens to a longer line (default [`OverlongPolicy::Split`]).
+    pub fn overlong(mut self, policy: OverlongPolicy) -> Self {
+        self.overlong = policy;
+        self
+    }
+
+    /// How [`build`](Follow::build) treats lines that are not UTF-8 (default
+    /// [`Utf8Policy::Replace`]).
+    pub fn utf8(mut self, policy: Utf8Policy) -> Self {
+        self.utf8 = policy;
+        self
+    }
+
+    /// Reads to the end of the file and stops there instead of following (default false):
+    /// `cat` rather than `tail -F`, for reading a whole file (with
+    /// [`from_start`](Follow::from_start)) through the same framing. No watch is set up.
+    pub fn stop_at_eof(mut self, yes: bool) -> Self {
+        self.stop_at_eof = yes;
+        self
+    }
+
+    /// Checks, before any component runs, what would stop Follow at once: the file's
+    /// directory must exist; the path must not be a directory (or another non-file); an
+    /// existing file must be readable; with [`stop_at_eof`](Follow::stop_at_eof) the file
+    /// must exist. A missing file is fine otherwise (it is waited for).
+    ///
+    /// # Errors
+    /// The problem, as Follow would report it.
+    pub fn check(&self) -> Result<(), FollowError> {
+        if !self.stop_at_eof {
+            locate(&self.path)?;
+        }
+        let path = || self.path.clone();
+        match fs::metadata(&self.path) {
+            Ok(m) if m.is_dir() => Err(FollowError::NotAFile { path: path(), what: "a directory" }),
+            Ok(m) if !m.is_file() => Err(FollowError::NotAFile { path: path(), what: "not a regular file" }),
+            Ok(_) => File::open(&self.path).map(drop).map_err(|error| FollowError::Open { path: path(), error }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !self.stop_at_eof => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(FollowError::NotFound { path: path() }),
+            Err(error) => Err(FollowError::Open { path: path(), error }),
+        }
+    }
+
+    /// Builds a Follow emitting `String` lines (see [`utf8`](Follow::utf8)).
+    pub fn build(self) -> Component {
+        let utf8 = self.utf8;
+        self.build_with(move |line| decode_line(line, utf8))
+    }
+
+    /// Builds a Follow emitting each line's bytes (`Vec<u8>`), untouched.
+    pub fn build_bytes(self) -> Component {
+        self.build_with(Ok)
+    }
+
+    fn build_with<O: Send + 'static>(
+        self,
+        convert: impl Fn(Vec<u8>) -> Result<O, FramingError> + Send + 'static,
+    ) -> Component {
+        let mut b = ComponentBuilder::new("Follow");
+        let io = b.standard::<(), O>();
+        let error = b.outbox::<FollowError>("error");
+        b.run_threaded(move |tctx| {
+            let me = tctx.id();
+            let ports = Ports { tctx, me, io, error, finishing: None, pass_on: Vec::new() };
+            Tail {
+                framer: LineFramer::with_limit(self.max, self.overlong),
+                target: self.path.clone(),
+                cfg: self,
+                ports,
+                convert: Box::new(convert),
+                skip_to_newline: false,
+                file: None,
+                first_look: true,
+                reported: None,
+                accept_all: Arc::new(AtomicBool::new(false)),
+                buf: vec![0; READ_SIZE],
+            }
+            .run();
+        })
+    }
+}
+
+/// The directory to watch (canonical) and the path to follow within it.
+fn locate(path: &Path) -> Result<(PathBuf, PathBuf), FollowError> {
+    let Some(name) = path.file_name() else {
+        return Err(FollowError::NotAFile { path: path.to_path_buf(), what: "a directory" });
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let bad_dir = |error| FollowError::Directory { path: path.to_path_buf(), dir: dir.to_path_buf(), error };
+    let canonical = fs::canonicalize(dir).map_err(bad_dir)?;
+    if !canonical.is_dir() {
+        return Err(bad_dir(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")));
+    }
+    let target = canonical.join(name);
+    Ok((canonical, target))
+}
+
+/// A Follow's boxes and how it uses them.
+struct Ports<O> {
+    tctx: ThreadCtx,
+    me: ComponentId,
+    io: StandardBoxes<(), O>,
+    error: Outbox<FollowError>,
+    /// Set when `ProducerFinished` arrived: read to the end, then stop with it.
+    finishing: Option<Signal>,
+    /// Other signals received, passed on once Follow has caught up with the file.
+    pass_on: Vec<Signal>,
+}
+
+impl<O: Send + 'static> Ports<O> {
+    /// Looks at `control`: a shutdown is returned as `Err` (stop now, passing it on);
+    /// `ProducerFinished` is noted; other signals are kept to be passed on.
+    fn poll_control(&mut self) -> Result<(), Signal> {
+        while let Some(s) = self.io.control.try_recv() {
+            if s.is_shutdown() {
+                return Err(s);
+            }
+            if s.is_producer_finished() {
+                if self.finishing.is_none() {
+                    self.finishing = Some(s);
+                }
+                continue;
+            }
+            self.pass_on.push(s);
+        }
+        Ok(())
+    }
+
+    /// Passes on the signals kept by [`poll_control`](Self::poll_control).
+    fn pass_signals_on(&mut self) {
+        for s in std::mem::take(&mut self.pass_on) {
+            self.io.signal.send_blocking(s);
+        }
+    }
+
+    /// Sends with backpressure, hearing `control` while waiting for room.
+    fn send<T: Send + 'static>(&mut self, which: fn(&Self) -> &Outbox<T>, mut msg: T) -> Result<(), Signal> {
+        loop {
+            match which(self).try_send_notify(msg) {
+                Ok(()) => return Ok(()),
+                Err(Full(back)) => msg = back,
+            }
+            self.poll_control()?;
+            // Woken when room appears (try_send_notify) or a signal arrives.
+            self.tctx.pause(None);
+        }
+    }
+
+    fn line(&mut self, line: O) -> Result<(), Signal> {
+        self.send(|p| &p.io.outbox, line)
+    }
+
+    fn error(&mut self, e: FollowError) -> Result<(), Signal> {
+        self.send(|p| &p.error, e)
+    }
+
+    fn status(&mut self, note: String) {
+        self.io.signal.send_blocking(Signal::Status(note));
+    }
+
+    /// Reports a problem Follow cannot get past and ends it.
+    fn fatal(&mut self, e: FollowError) {
+        let message = format!("Follow: {e}");
+        self.pass_signals_on();
+        match self.error(e) {
+            Ok(()) => {
+                self.io.signal.send_blocking(Signal::ErrorInformation { caller: Some(self.me), message });
+                self.io.signal.send_blocking(Signal::producer_finished_by(self.me));
+            }
+            Err(shutdown) => self.io.signal.send_blocking(shutdown),
+        }
+    }
+}
+
+/// Problems reported once until things change.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Problem {
+    NotFound,
+    NotAFile,
+    Open(io::ErrorKind),
+    Read(io::ErrorKind),
+}
+
+/// The file being read.
+struct Open {
+    file: File,
+    /// How far it has been read.
+    pos: u64,
+    dev: u64,
+    ino: u64,
+}
+
+/// What is at the followed path now, compared with the open file.
+enum AtPath {
+    Same,
+    Missing,
+    Other,
+}
+
+/// What the notify thread tells the follower, beyond "something changed".
+enum Note {
+    Failed(String),
+    DirectoryGone,
+}
+
+type Convert<O> = Box<dyn Fn(Vec<u8>) -> Result<O, FramingError> + Send>;
+
+/// A running Follow.
+struct Tail<O> {
+    cfg: Follow,
+    /// The path followed (canonical directory + name once watching).
+    target: PathBuf,
+    ports: Ports<O>,
+    convert: Convert<O>,
+    framer: LineFramer,
+    /// Set when starting in the middle of a line too long to have been emitted whole.
+    skip_to_newline: bool,
+    file: Option<Open>,
+    /// True until the first attempt to open the file: only a file there at the start is
+    /// read from its end.
+    first_look: bool,
+    reported: Option<(Problem, String)>,
+    /// Set while the open file is no longer at the path: then every change in the directory
+    /// counts (the rotated file has another name).
+    accept_all: Arc<AtomicBool>,
+    buf: Vec<u8>,
+}
+
+impl<O: Send + 'static> Tail<O> {
+    fn run(mut self) {
+        let watch = if self.cfg.stop_at_eof {
+            None
+        } else {
+            match self.watch() {
+                Ok(w) => Some(w),
+                Err(e) => return self.ports.fatal(e),
+            }
+        };
+        let (mut watcher, notes, dir) = match watch {
+            Some((w, n, d)) => (Some(w), Some(n), d),
+            None => (None, None, PathBuf::new()),
+        };
+        let mut lost = false;
+        let end = loop {
+            if let Err(s) = self.ports.poll_control() {
+                break s;
+            }
+            for note in notes.iter().flat_map(|n| n.try_iter()) {
+                let message = match note {
+                    Note::Failed(m) => format!("watching for changes failed: {m}"),
+                    Note::DirectoryGone => {
+                        lost = true;
+                        if let Some(w) = &mut watcher {
+                            // The watch is gone with the directory; this only tidies up.
+                            let _ = w.unwatch(&dir);
+                        }
+                        format!("its directory {} was removed or renamed; looking for it every second", dir.display())
+                    }
+                };
+                let path = self.cfg.path.clone();
+                if let Err(s) = self.ports.error(FollowError::Watch { path, message }) {
+                    self.ports.pass_signals_on();
+                    return self.ports.io.signal.send_blocking(s);
+                }
+            }
+            if lost {
+                if let Some(w) = &mut watcher {
+                    if w.watch(&dir, RecursiveMode::NonRecursive).is_ok() {
+                        lost = false;
+                        self.ports.status(format!("watching {} again", dir.display()));
+                    }
+                }
+            }
+            if let Err(s) = self.catch_up() {
+                break s;
+            }
+            if let Some(s) = self.ports.finishing.take() {
+                match self.flush_partial() {
+                    Ok(()) => break s,
+                    Err(shutdown) => break shutdown,
+                }
+            }
+            if self.cfg.stop_at_eof {
+                if self.file.is_none() {
+                    // Why was reported on `error` just now; say it on `signal` too.
+                    let message = match &self.reported {
+                        Some((_, m)) => format!("Follow: {m}"),
+                        None => format!("Follow: {}: could not be read", self.cfg.path.display()),
+                    };
+                    let me = self.ports.me;
+                    self.ports.io.signal.send_blocking(Signal::ErrorInformation { caller: Some(me), message });
+                    break Signal::producer_finished_by(me);
+                }
+                match self.flush_partial() {
+                    Ok(()) => break Signal::producer_finished_by(self.ports.me),
+                    Err(shutdown) => break shutdown,
+                }
+            }
+            self.ports.pass_signals_on();
+            self.ports.tctx.pause(lost.then_some(LOST_DIRECTORY_RETRY));
+        };
+        drop(watcher);
+        self.ports.pass_signals_on();
+        self.ports.io.signal.send_blocking(end);
+    }
+
+    /// Starts watching the file's directory; the notify thread wakes this component.
+    #[allow(clippy::type_complexity, reason = "a private helper's tuple of the three things it sets up")]
+    fn watch(&mut self) -> Result<(notify::RecommendedWatcher, Receiver<Note>, PathBuf), FollowError> {
+        let (dir, target) = locate(&self.cfg.path)?;
+        self.target = target.clone();
+        let (tx, rx) = mpsc::channel();
+        let me = self.ports.tctx.component();
+        let accept_all = self.accept_all.clone();
+        let watched = dir.clone();
+        let handler = move |event: notify::Result<notify::Event>| {
+            let note = match event {
+                Err(e) => Some(Note::Failed(e.to_string())),
+                Ok(ev) => {
+                    let on_dir = ev.paths.contains(&watched);
+                    let dir_gone =
+                        on_dir && matches!(ev.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)));
+                    let ours = ev.paths.is_empty() || on_dir || ev.paths.contains(&target);
+                    if !(ours || accept_all.load(Ordering::Relaxed)) {
+                        return;
+                    }
+                    dir_gone.then_some(Note::DirectoryGone)
+                }
+            };
+            if let Some(note) = note {
+                // The follower may have ended; then nobody needs to know.
+                let _ = tx.send(note);
+            }
+            me.wake();
+        };
+        let bad_dir = |error: notify::Error| FollowError::Directory {
+            path: self.cfg.path.clone(),
+            dir: dir.clone(),
+            error: io::Error::other(error.to_string()),
+        };
+        let mut watcher = notify::recommended_watcher(handler).map_err(bad_dir)?;
+        watcher.watch(&dir, RecursiveMode::NonRecursive).map_err(bad_dir)?;
+        Ok((watcher, rx, dir))
+    }
+
+    /// Reads everything new, following the path to a new file as often as it was replaced.
+    fn catch_up(&mut self) -> Result<(), Signal> {
+        loop {
+            if self.file.is_none() && !self.open()? {
+                return Ok(());
+            }
+            self.read_to_end()?;
+            match self.at_path() {
+                AtPath::Same => {
+                    self.accept_all.store(false, Ordering::Relaxed);
+                    return Ok(());
+                }
+                AtPath::Missing if self.deleted() => {
+                    // Deleted (no name left), and read to its end: finished. Closing it also
+                    // lets its directory go, should that be removed too.
+                    self.flush_partial()?;
+                    self.file = None;
+                    self.accept_all.store(false, Ordering::Relaxed);
+                }
+                AtPath::Missing => {
+                    // Renamed: a writer may still append to it, so keep reading it until a
+                    // new file appears at the path.
+                    self.accept_all.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
+                AtPath::Other => {
+                    // Replaced, and the old file was just read to its end: it is finished.
+                    self.flush_partial()?;
+                    self.file = None;
+                    self.accept_all.store(false, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Tries to open the file; true if it is open now.
+    fn open(&mut self) -> Result<bool, Signal> {
+        let first = std::mem::replace(&mut self.first_look, false);
+        let path = || self.cfg.path.clone();
+        let file = match File::open(&self.target) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.report_once(Problem::NotFound, FollowError::NotFound { path: path() })?;
+                return Ok(false);
+            }
+            Err(error) => {
+                self.report_once(Problem::Open(error.kind()), FollowError::Open { path: path(), error })?;
+                return Ok(false);
+            }
+        };
+        let meta = match file.metadata() {
+            Ok(m) => m,
+            Err(error) => {
+                self.report_once(Problem::Open(error.kind()), FollowError::Open { path: path(), error })?;
+                return Ok(false);
+            }
+        };
+        if !meta.is_file() {
+            let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
+            self.report_once(Problem::NotAFile, FollowError::NotAFile { path: path(), what })?;
+            return Ok(false);
+        }
+        let pos = if first && !self.cfg.from_start { self.start_position(&file, meta.len()) } else { 0 };
+        self.reported = None;
+        self.file = Some(Open { file, pos, dev: meta.dev(), ino: meta.ino() });
+        self.ports.status(format!("following {} from byte {pos}", self.cfg.path.display()));
+        Ok(true)
+    }
+
+    /// Where to start in a file that is there at the start: after its last newline, so an
+    /// unfinished last line is emitted whole once completed. An unfinished last line longer
+    /// than the maximum could not be emitted whole: then start at the end and skip the rest
+    /// of that line.
+    fn start_position(&mut self, file: &File, len: u64) -> u64 {
+        let floor = len.saturating_sub(self.cfg.max as u64 + 1);
+        let mut block = vec![0; SCAN_BLOCK];
+        let mut end = len;
+        while end > floor {
+            let start = end.saturating_sub(SCAN_BLOCK as u64).max(floor);
+            // At most SCAN_BLOCK, so it fits a usize.
+            let n = (end - start) as usize;
+            if file.read_exact_at(&mut block[..n], start).is_err() {
+                // Shrunk meanwhile, or unreadable: the end is as good a start as any.
+                return len;
+            }
+            if let Some(i) = block[..n].iter().rposition(|&b| b == b'\n') {
+                return start + i as u64 + 1;
+            }
+            end = start;
+        }
+        if floor > 0 {
+            self.skip_to_newline = true;
+            return len;
+        }
+        0
+    }
+
+    /// Reads the open file to its end, noticing a truncation first.
+    fn read_to_end(&mut self) -> Result<(), Signal> {
+        let Some(open) = &self.file else { return Ok(()) };
+        let len = match open.file.metadata() {
+            Ok(m) => m.len(),
+            Err(error) => {
+                let path = self.cfg.path.clone();
+                return self.report_once(Problem::Read(error.kind()), FollowError::Read { path, error });
+            }
+        };
+        if len < open.pos {
+            self.flush_partial()?;
+            if let Some(open) = &mut self.file {
+                open.pos = 0;
+            }
+            self.ports.status(format!("{} was truncated: reading it from the start", self.cfg.path.display()));
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.read_into(&mut buf);
+        self.buf = buf;
+        result
+    }
+
+    fn read_into(&mut self, buf: &mut [u8]) -> Result<(), Signal> {
+        loop {
+            let Some(open) = &mut self.file else { return Ok(()) };
+            let n = match open.file.read_at(buf, open.pos) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    let path = self.cfg.path.clone();
+                    return self.report_once(Problem::Read(error.kind()), FollowError::Read { path, error });
+                }
+            };
+            open.pos += n as u64;
+            if matches!(self.reported, Some((Problem::Read(_), _))) {
+                self.reported = None;
+            }
+            self.feed(&buf[..n])?;
+            // Between chunks: a shutdown stops a long read promptly.
+            self.ports.poll_control()?;
+        }
+    }
+
+    /// Frames a chunk and sends its lines.
+    fn feed(&mut self, mut data: &[u8]) -> Result<(), Signal> {
+        if self.skip_to_newline {
+            match data.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    data = &data[i + 1..];
+                    self.skip_to_newline = false;
+                }
+                None => return Ok(()),
+            }
+        }
+        self.framer.push(data);
+        self.send_frames()
+    }
+
+    /// Ends the current line where it is (the file was finished, truncated or replaced, or
+    /// Follow is stopping) and sends it.
+    fn flush_partial(&mut self) -> Result<(), Signal> {
+        self.skip_to_newline = false;
+        self.framer.finish();
+        self.send_frames()
+    }
+
+    fn send_frames(&mut self) -> Result<(), Signal> {
+        while let Some(frame) = self.framer.next_frame() {
+            match frame.and_then(&self.convert) {
+                Ok(line) => self.ports.line(line)?,
+                Err(error) => self.ports.error(FollowError::Line { path: self.cfg.path.clone(), error })?,
+            }
+        }
+        Ok(())
+    }
+
+    /// What is at the followed path now, compared with the open file.
+    fn at_path(&self) -> AtPath {
+        let Some(open) = &self.file else { return AtPath::Missing };
+        match fs::metadata(&self.target) {
+            Ok(m) if m.dev() == open.dev && m.ino() == open.ino => AtPath::Same,
+            Ok(_) => AtPath::Other,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => AtPath::Missing,
+            // Cannot tell (the directory became unreadable, say): keep reading what is open.
+            Err(_) => AtPath::Same,
+        }
+    }
+
+    /// True if the open file has no name left (it was deleted, not renamed).
+    fn deleted(&self) -> bool {
+        self.file.as_ref().is_some_and(|open| open.file.metadata().is_ok_and(|m| m.nlink() == 0))
+    }
+
+    /// Reports a problem on `error`, unless it is the one last reported.
+    fn report_once(&mut self, problem: Problem, e: FollowError) -> Result<(), Signal> {
+        if self.reported.as_ref().is_some_and(|(p, _)| *p == problem) {
+            return Ok(());
+        }
+        self.reported = Some((problem, e.to_string()));
+        self.ports.error(e)
+    }
+}

@@ -1,1 +1,214 @@
 //! Grep: passes lines that match (or, inverted, do not match) a regular expression.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
+
+use axon_core::{Component, ComponentBuilder, Inbox, Outbox, Received, Signal};
+
+/// A pattern [`Grep`] could not compile.
+#[derive(Clone, Debug)]
+pub struct GrepError {
+    pattern: String,
+    error: regex::Error,
+}
+
+impl GrepError {
+    /// The pattern as given.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The regex crate's error.
+    pub fn regex_error(&self) -> &regex::Error {
+        &self.error
+    }
+}
+
+impl fmt::Display for GrepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.error {
+            // The syntax error's own text shows the pattern with a caret under the trouble.
+            regex::Error::Syntax(text) => write!(f, "invalid pattern {:?}:\n{text}", self.pattern),
+            other => write!(f, "invalid pattern {:?}: {other}", self.pattern),
+        }
+    }
+}
+
+impl std::error::Error for GrepError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// A compiled pattern that can test one kind of line.
+trait Matcher: Send + Sync + 'static {
+    /// The lines it tests.
+    type Line: Send + 'static;
+    fn found_in(&self, line: &Self::Line) -> bool;
+}
+
+impl Matcher for regex::Regex {
+    type Line = String;
+    fn found_in(&self, line: &String) -> bool {
+        self.is_match(line)
+    }
+}
+
+impl Matcher for regex::bytes::Regex {
+    type Line = Vec<u8>;
+    fn found_in(&self, line: &Vec<u8>) -> bool {
+        self.is_match(line)
+    }
+}
+
+/// Grep: passes on the lines in which a regular expression matches (Kamaelia's
+/// `Grep(pattern, invert)` from the Europython09 utilities, and the `grep` of the log
+/// follow pipeline `Pipeline(Follow(path), Grep(".*pants.*"), Printer())`).
+///
+/// The pattern is searched for anywhere in the line, as `grep` does (anchor it with `^` and
+/// `$` to match whole lines); the syntax is the [`regex`] crate's (RE2-like: no
+/// backreferences or lookaround; `(?i)` for case-insensitive). With
+/// [`invert`](Grep::invert) the lines that do *not* match are passed instead (`grep -v`).
+///
+/// ```
+/// use kamaelia_file::Grep;
+///
+/// let grep = Grep::new("pants").unwrap().invert(false).build();
+/// # drop(grep);
+/// assert!(Grep::new("unclosed (group").unwrap_err().to_string().contains("unclosed (group"));
+/// ```
+///
+/// [`Grep::new`] makes a grep of `String` lines; [`Grep::bytes`] one of `Vec<u8>` lines
+/// (lines that need not be UTF-8, searched with [`regex::bytes`]). A bad pattern is a
+/// [`GrepError`] from either, before any component exists.
+///
+/// Boxes (`L` is `String` or `Vec<u8>`):
+/// - `inbox: L`: lines.
+/// - `control: Signal`: shutdown signalling.
+/// - `outbox: L`: the lines that match (or, inverted, that do not), unchanged and in order.
+/// - `signal: Signal`: signals passed on.
+///
+/// Shutdown: on `ProducerFinished` it tests the lines already in `inbox`, passes the signal
+/// on and stops. On `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once,
+/// even while waiting for room downstream (the line it was sending is then dropped). Other
+/// signals are passed on and it carries on.
+///
+/// Differs from Kamaelia: the original compiles the pattern when the component first runs,
+/// so a bad pattern is an exception inside the running system.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct Grep<R = regex::Regex> {
+    regex: R,
+    invert: bool,
+}
+
+impl Grep<regex::Regex> {
+    /// A grep of `String` lines for `pattern`.
+    ///
+    /// # Errors
+    /// A pattern that does not compile, with the regex crate's explanation.
+    pub fn new(pattern: &str) -> Result<Self, GrepError> {
+        regex::Regex::new(pattern)
+            .map(|regex| Grep { regex, invert: false })
+            .map_err(|error| GrepError { pattern: pattern.to_string(), error })
+    }
+}
+
+impl Grep<regex::bytes::Regex> {
+    /// A grep of `Vec<u8>` lines for `pattern` (lines need not be UTF-8; the pattern is
+    /// Unicode-aware as in [`Grep::new`], and `(?-u)` lets it match arbitrary bytes).
+    ///
+    /// # Errors
+    /// A pattern that does not compile, with the regex crate's explanation.
+    pub fn bytes(pattern: &str) -> Result<Self, GrepError> {
+        regex::bytes::Regex::new(pattern)
+            .map(|regex| Grep { regex, invert: false })
+            .map_err(|error| GrepError { pattern: pattern.to_string(), error })
+    }
+}
+
+#[allow(private_bounds, reason = "the matcher trait is an implementation detail of the two constructors")]
+impl<R: Matcher> Grep<R> {
+    /// Passes the lines that do *not* match instead (`grep -v`). Default false.
+    pub fn invert(mut self, yes: bool) -> Self {
+        self.invert = yes;
+        self
+    }
+
+    /// Builds the component.
+    pub fn build(self) -> Component {
+        let Grep { regex, invert } = self;
+        let mut b = ComponentBuilder::new("Grep");
+        let io = b.standard::<R::Line, R::Line>();
+        b.run(move |_ctx| async move {
+            let mut deferred: Vec<Signal> = Vec::new();
+            let passes = |line: &R::Line| regex.found_in(line) != invert;
+            loop {
+                let got = match deferred.is_empty() {
+                    true => io.inbox.recv_with_control(&io.control).await,
+                    false => Received::Control(deferred.remove(0)),
+                };
+                match got {
+                    Received::Data(line) => {
+                        if passes(&line) {
+                            if let Err(stop) = send_watching(&io.outbox, line, &io.control, &mut deferred).await {
+                                io.signal.send(stop).await;
+                                return;
+                            }
+                        }
+                    }
+                    Received::Control(s) if s.is_producer_finished() => {
+                        while let Some(line) = io.inbox.try_recv() {
+                            if passes(&line) {
+                                if let Err(stop) = send_watching(&io.outbox, line, &io.control, &mut deferred).await {
+                                    io.signal.send(stop).await;
+                                    return;
+                                }
+                            }
+                        }
+                        // Signals set aside while draining were sent before the end: pass them first.
+                        for other in deferred.drain(..) {
+                            io.signal.send(other).await;
+                        }
+                        io.signal.send(s).await;
+                        return;
+                    }
+                    Received::Control(s) => {
+                        let stop = s.is_shutdown();
+                        io.signal.send(s).await;
+                        if stop {
+                            return;
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// Sends with backpressure, but gives up if a shutdown arrives on `control` while waiting
+/// for room (returning it); other signals seen meanwhile are set aside in `deferred`.
+async fn send_watching<T: Send + 'static>(
+    out: &Outbox<T>,
+    msg: T,
+    control: &Inbox<Signal>,
+    deferred: &mut Vec<Signal>,
+) -> Result<(), Signal> {
+    let mut sending = out.send(msg);
+    poll_fn(|cx| {
+        if Pin::new(&mut sending).poll(cx).is_ready() {
+            return Poll::Ready(Ok(()));
+        }
+        // A delivery into `control` wakes this component, so a shutdown is seen at once.
+        while let Some(s) = control.try_recv() {
+            if s.is_shutdown() {
+                return Poll::Ready(Err(s));
+            }
+            deferred.push(s);
+        }
+        Poll::Pending
+    })
+    .await
+}

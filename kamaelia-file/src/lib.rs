@@ -13,9 +13,9 @@ mod watcher;
 mod writefile;
 
 pub use find::*;
-// pub use follow::*; (re-exported once the module is written)
-// pub use grep::*; (re-exported once the module is written)
-// pub use printer::*; (re-exported once the module is written)
+pub use follow::*;
+pub use grep::*;
+pub use printer::*;
 pub use process::*;
 pub use readfile::*;
 pub use slurp::*;
