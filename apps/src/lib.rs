@@ -1,1 +1,36 @@
 //! Applications composed from the workspace crates; the binaries live in `src/bin/`.
+//!
+//! The protocols and servers are library code, so tests can drive them in-process as well as
+//! through the binaries:
+//! - [`chat`]: the chat server (`chat-server`): a [`Backplane`](kamaelia_chassis::Backplane)
+//!   named `"CHAT"` and a [`ServerCore`](kamaelia_net::ServerCore) whose every connection
+//!   publishes the lines its client sends and subscribes to everyone's.
+//! - [`greeter`]: the greeter (`greeter`): answers each line `L` with `hello L`.
+//! - [`logwatch`]: `tail -f | grep` as components (`logwatch`), optionally served over TCP.
+//! - [`shutdown`]: running a system until Ctrl-C, shared by the servers' binaries.
+//!
+//! ```
+//! use apps::chat::ChatServer;
+//!
+//! let sched = kamaelia_net::scheduler().unwrap();
+//! let chat = ChatServer::new().port(0).listen().unwrap();
+//! chat.activate(&sched).unwrap();
+//! println!("Chat server running on port {}", chat.local_addr.port());
+//! // sched.run() serves until both top-level components are shut down.
+//! # drop(sched);
+//! ```
+
+pub mod chat;
+pub mod greeter;
+pub mod logwatch;
+pub mod shutdown;
+
+/// Line framing shared by the text protocols: lines end at LF or CRLF, and a line longer than
+/// this many bytes (its terminator not counted) is refused with an error line to its sender.
+pub const MAX_LINE: usize = kamaelia_util::DEFAULT_MAX_LINE;
+
+/// The error line a text protocol sends back for a line it could not frame (a line longer
+/// than [`MAX_LINE`]), without its terminator: e.g. `error: line longer than 65536 bytes`.
+pub fn error_line(e: &kamaelia_util::FramingError) -> String {
+    format!("error: {e}")
+}

@@ -38,7 +38,8 @@ pub struct Listening {
 /// `outbox` -> adapter `inbox` (`Vec<u8>`), protocol `signal` -> adapter `control` (so a
 /// protocol closes its connection by emitting ProducerFinished or ShutdownMicroprocess).
 /// When the client closes its side, the protocol gets ProducerFinished (Kamaelia's
-/// `socketShutdown`) on its control; on a socket error, ShutdownMicroprocess.
+/// `socketShutdown`) on its control; on a socket error (a reset, say) too, with the error in
+/// its message, so the protocol still finishes what it had already received.
 ///
 /// Boxes of the server component: `control: Signal` (ProducerFinished: stop accepting, let
 /// every protocol finish, then end; ShutdownMicroprocess: close every connection now, then
@@ -164,7 +165,15 @@ where
                 while let Some(notice) = notices.try_recv() {
                     let (id, tell) = match &notice {
                         Signal::ProducerFinished { caller: Some(id), .. } => (*id, closed_signal(&ctx)),
-                        Signal::ErrorInformation { caller: Some(id), .. } => (*id, Signal::ShutdownMicroprocess),
+                        // The socket is gone, but what was read from it still counts:
+                        // ProducerFinished lets the protocol finish it (nothing lost).
+                        Signal::ErrorInformation { caller: Some(id), message } => (
+                            *id,
+                            Signal::ProducerFinished {
+                                caller: Some(ctx.id()),
+                                message: Some(format!("socket error: {message}")),
+                            },
+                        ),
                         _ => continue,
                     };
                     if let Some(c) = conns.get_mut(&id) {
@@ -176,6 +185,13 @@ where
                 // Reap finished connections.
                 let mut done = Vec::new();
                 for (id, c) in conns.iter_mut() {
+                    if c.csa.is_finished() && !c.csa_unlinked {
+                        // A protocol may be waiting for room in the ended adapter's inbox
+                        // (bounded, and never read again): unlinking sends its output back
+                        // into its own outbox, so it is free to see the signal below and end.
+                        ctx.unlink_component(&c.csa);
+                        c.csa_unlinked = true;
+                    }
                     if c.csa.is_finished() && !c.protocol.is_finished() && !c.protocol_told {
                         c.tell_protocol(closed_signal(&ctx)).await;
                     }
@@ -259,6 +275,8 @@ struct Connection {
     protocol_control: InboxRef<Signal>,
     csa_control: InboxRef<Signal>,
     protocol_told: bool,
+    /// Set once the adapter has ended and been unlinked from the protocol.
+    csa_unlinked: bool,
 }
 
 impl Connection {
@@ -310,5 +328,5 @@ where
             return Err(format!("cannot serve {peer}: {e}"));
         }
     }
-    Ok(Connection { csa, protocol, protocol_control, csa_control, protocol_told: false })
+    Ok(Connection { csa, protocol, protocol_control, csa_control, protocol_told: false, csa_unlinked: false })
 }

@@ -1,0 +1,99 @@
+//! `logwatch`: follows a file like `tail -F` and prints each appended line that matches a
+//! regular expression, as it arrives: `Pipeline(Follow(FILE), Grep(PATTERN), Printer())`.
+//! With `--serve PORT` the matching lines also go to every TCP client on 127.0.0.1:PORT.
+//!
+//! Exit status: 0 after Ctrl-C (the lines already appended are read and printed first) or
+//! when stdout is closed; 2 for a bad pattern or a file that cannot be followed (with a
+//! message on stderr); 1 for other failures. A second Ctrl-C exits at once with 130.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use apps::logwatch::{EXIT_FAILED, Logwatch, Options};
+use axon_core::Signal;
+use clap::Parser;
+
+/// Follow FILE (like `tail -F`) and print each appended line in which PATTERN matches.
+#[derive(Parser, Debug)]
+#[command(name = "logwatch", version)]
+struct Args {
+    /// The file to follow. It may not exist yet (it is waited for), but its directory must.
+    file: PathBuf,
+    /// A regular expression searched for anywhere in each line (Rust regex syntax).
+    pattern: String,
+    /// Print the lines that do not match instead (as `grep -v`).
+    #[arg(long)]
+    invert: bool,
+    /// Read the whole file first, instead of starting at its end.
+    #[arg(long)]
+    from_start: bool,
+    /// Also serve the matching lines to TCP clients on 127.0.0.1:PORT (0: any free port; the
+    /// port chosen is printed on stderr).
+    #[arg(long, value_name = "PORT")]
+    serve: Option<u16>,
+}
+
+/// The exit status after a second Ctrl-C (128 + SIGINT, as a shell reports it).
+const INTERRUPTED_TWICE: i32 = 130;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let opts = Options {
+        file: args.file,
+        pattern: args.pattern,
+        invert: args.invert,
+        from_start: args.from_start,
+        serve: args.serve,
+    };
+    let code = run(&opts);
+    // Exit codes here are 0, 1 and 2.
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Writes a message on stderr, ignoring a closed stderr (where `eprintln!` would panic).
+fn say(text: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "logwatch: {text}");
+}
+
+fn run(opts: &Options) -> i32 {
+    let watch = match Logwatch::new(opts) {
+        Ok(w) => w,
+        Err(e) => {
+            say(format_args!("{e}"));
+            return e.exit_code();
+        }
+    };
+    let sched = match kamaelia_net::scheduler() {
+        Ok(s) => s,
+        Err(e) => {
+            say(format_args!("cannot start the scheduler: {e}"));
+            return EXIT_FAILED;
+        }
+    };
+    let stop = watch.stopper();
+    let presses = AtomicUsize::new(0);
+    // SIGINT (and SIGTERM, SIGHUP): drain and stop; a second one exits at once.
+    let handler = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            // Control inboxes are unbounded: this never waits.
+            stop.send_blocking(Signal::producer_finished());
+        } else {
+            std::process::exit(INTERRUPTED_TWICE);
+        }
+    });
+    if let Err(e) = handler {
+        say(format_args!("cannot handle Ctrl-C: {e}"));
+        return EXIT_FAILED;
+    }
+    if let Err(e) = watch.activate(&sched) {
+        say(format_args!("cannot start: {e}"));
+        return EXIT_FAILED;
+    }
+    if let Some(addr) = watch.serving() {
+        say(format_args!("serving matching lines on {addr}"));
+    }
+    sched.run();
+    watch.exit_code()
+}

@@ -1,0 +1,327 @@
+//! The log watcher (`logwatch`): `tail -F FILE | grep PATTERN` as components, optionally
+//! serving the matching lines to TCP clients.
+//!
+//! ```text
+//! Pipeline( Follow(FILE) ─► Grep(PATTERN) ─► [PublishTo("LOGWATCH"), forwarder] ─► Printer )
+//!             │ error                              │ (with --serve)                 │ signal
+//!             ▼                                    ▼                                ▼
+//!         ErrorReporter (stderr)         Backplane("LOGWATCH") ◄── SubscribeTo   Supervisor
+//!                                                    per client: SubscribeTo ─► + "\n" ─► client
+//! ```
+//!
+//! The [`Supervisor`](Logwatch) reads what comes out of the pipeline's `signal`: it prints
+//! Follow's notes (`following FILE from byte N`, truncations) and errors from the others on
+//! stderr, and when the pipeline ends (after Ctrl-C has drained it, or because stdout was
+//! closed, or because the file cannot be followed) it ends the error reporter, the backplane
+//! and the server, and records the exit status.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use axon_core::{
+    ActivateError, Component, ComponentBuilder, ComponentId, InboxRef, Received, SchedulerHandle, Signal, link,
+};
+use kamaelia_chassis::{Backplane, ChassisError, Graphline, Pipeline, PublishTo, SubscribeTo, SubscriberPolicy};
+use kamaelia_file::{Follow, FollowError, Grep, GrepError, OUTPUT_CLOSED, Printer};
+use kamaelia_net::{ConnInfo, Listening, ServerCore};
+use kamaelia_util::PureTransformer;
+
+/// The name of the backplane matching lines are published on with `--serve`.
+pub const BACKPLANE: &str = "LOGWATCH";
+
+/// The exit status for a bad pattern or a file that cannot be followed.
+pub const EXIT_UNUSABLE: i32 = 2;
+
+/// The exit status when output fails for another reason than a closed reader.
+pub const EXIT_FAILED: i32 = 1;
+
+/// How many lines each stage of the pipeline holds at most: a fast file read waits for a
+/// slow stdout instead of filling memory.
+pub const PIPELINE_BOX: usize = 1024;
+
+/// How many lines wait for one TCP client (its formatter's inbox) before the backplane
+/// holds more for it; past [`CLIENT_BUFFER`] more, that client is disconnected, so a client
+/// that stops reading never holds up the log or the other clients.
+pub const CLIENT_INBOX: usize = 256;
+
+/// See [`CLIENT_INBOX`].
+pub const CLIENT_BUFFER: usize = 4096;
+
+/// What `logwatch` is asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The file to follow.
+    pub file: PathBuf,
+    /// The regular expression to search each line for.
+    pub pattern: String,
+    /// Print the lines that do not match instead.
+    pub invert: bool,
+    /// Read the file from its start instead of its end.
+    pub from_start: bool,
+    /// Also serve the matching lines on 127.0.0.1 at this port (0: any free port).
+    pub serve: Option<u16>,
+}
+
+/// Why `logwatch` could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The pattern does not compile.
+    Pattern(GrepError),
+    /// The file cannot be followed.
+    File(FollowError),
+    /// The `--serve` port cannot be listened on.
+    Listen {
+        /// The port asked for.
+        port: u16,
+        /// Why.
+        error: io::Error,
+    },
+    /// The components could not be wired (a bug).
+    Wiring(ChassisError),
+}
+
+impl SetupError {
+    /// The exit status for this error: [`EXIT_UNUSABLE`] for a bad pattern or file,
+    /// [`EXIT_FAILED`] otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SetupError::Pattern(_) | SetupError::File(_) => EXIT_UNUSABLE,
+            _ => EXIT_FAILED,
+        }
+    }
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetupError::Pattern(e) => write!(f, "{e}"),
+            SetupError::File(e) => write!(f, "{e}"),
+            SetupError::Listen { port, error } => write!(f, "cannot serve on 127.0.0.1:{port}: {error}"),
+            SetupError::Wiring(e) => write!(f, "cannot wire the pipeline: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+/// A log watcher, built and ready to activate.
+pub struct Logwatch {
+    /// `Pipeline(Follow, Grep, [PublishTo], Printer)`. Send `ProducerFinished` to its
+    /// `control` to drain it and stop (see [`stopper`](Self::stopper)).
+    pub pipeline: Component,
+    supervisor: Component,
+    reporter: Component,
+    server: Option<Listening>,
+    backplane: Option<Component>,
+    exit: Arc<AtomicI32>,
+}
+
+impl fmt::Debug for Logwatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logwatch").field("pipeline", &self.pipeline).field("serving", &self.serving()).finish()
+    }
+}
+
+impl Logwatch {
+    /// Checks the pattern and the file, binds the `--serve` port, and builds the system.
+    ///
+    /// # Errors
+    /// A bad pattern, a file that cannot be followed (its directory is missing, it is a
+    /// directory, it cannot be read), a port that cannot be listened on.
+    pub fn new(opts: &Options) -> Result<Self, SetupError> {
+        let grep = Grep::new(&opts.pattern).map_err(SetupError::Pattern)?.invert(opts.invert);
+        let follow = Follow::new(&opts.file).from_start(opts.from_start);
+        follow.check().map_err(SetupError::File)?;
+        let server = match opts.serve {
+            Some(port) => Some(
+                ServerCore::new(client_protocol)
+                    .port(port)
+                    .listen()
+                    .map_err(|error| SetupError::Listen { port, error })?,
+            ),
+            None => None,
+        };
+
+        let follow = follow.build();
+        let printer = Printer::new().build();
+        let (follow_id, printer_id) = (follow.id(), printer.id());
+        let mut pipeline = Pipeline::builder().box_size(PIPELINE_BOX).child(follow.clone()).child(grep.build());
+        let backplane = server.as_ref().map(|_| Backplane::<String>::new(BACKPLANE));
+        if backplane.is_some() {
+            pipeline = pipeline.child(PublishTo::<String>::new(BACKPLANE).forwarder(true).build());
+        }
+        let pipeline = pipeline.child(printer).build().map_err(SetupError::Wiring)?;
+
+        let reporter = error_reporter();
+        // Both boxes exist and carry FollowError: cannot fail.
+        link((&follow, "error"), (&reporter, "inbox")).expect("Follow's error outbox feeds the reporter");
+        let exit = Arc::new(AtomicI32::new(0));
+        let mut ends = vec![reporter.clone()];
+        ends.extend(backplane.iter().cloned());
+        ends.extend(server.iter().map(|s| s.component.clone()));
+        let supervisor = supervisor(Watched { pipeline: pipeline.clone(), follow_id, printer_id, ends }, exit.clone());
+        link((&pipeline, "signal"), (&supervisor, "control")).expect("the pipeline's signal feeds the supervisor");
+        Ok(Logwatch { pipeline, supervisor, reporter, server, backplane, exit })
+    }
+
+    /// Where matching lines are served, with `--serve`.
+    pub fn serving(&self) -> Option<SocketAddr> {
+        self.server.as_ref().map(|s| s.local_addr)
+    }
+
+    /// Activates everything on `sched` (the backplane first, so its publisher and
+    /// subscribers find it). The scheduler's `run` returns once the watcher has stopped.
+    ///
+    /// # Errors
+    /// If a component cannot be activated.
+    pub fn activate(&self, sched: &SchedulerHandle) -> Result<(), ActivateError> {
+        if let Some(b) = &self.backplane {
+            sched.activate(b)?;
+        }
+        if let Some(s) = &self.server {
+            sched.activate(&s.component)?;
+        }
+        sched.activate(&self.reporter)?;
+        sched.activate(&self.supervisor)?;
+        sched.activate(&self.pipeline)
+    }
+
+    /// Where to send `ProducerFinished` (drain and stop: what Ctrl-C does) or
+    /// `ShutdownMicroprocess` (stop at once).
+    pub fn stopper(&self) -> InboxRef<Signal> {
+        // The pipeline's control is declared like Follow's: a Signal inbox.
+        self.pipeline.inbox_ref("control").expect("a pipeline has a Signal control inbox")
+    }
+
+    /// The exit status, once the watcher has stopped: 0 after a clean stop (Ctrl-C, or
+    /// stdout closed), [`EXIT_UNUSABLE`] if the file could not be followed, [`EXIT_FAILED`]
+    /// if output failed.
+    pub fn exit_code(&self) -> i32 {
+        self.exit.load(Ordering::SeqCst)
+    }
+}
+
+/// Writes a line on stderr, ignoring failure: a diagnostic that cannot be shown is lost,
+/// but it must not stop the watcher (`eprintln!` would panic).
+fn note(text: fmt::Arguments<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "logwatch: {text}");
+}
+
+/// The protocol for one TCP client with `--serve`: the lines published on [`BACKPLANE`], each
+/// followed by `"\n"`. What the client sends is ignored; when it closes its side, or cannot
+/// keep up ([`CLIENT_INBOX`] + [`CLIENT_BUFFER`] lines behind), the connection ends.
+pub fn client_protocol(_conn: ConnInfo) -> Component {
+    // A fixed wiring: a failure is a bug in this function, caught by the --serve test.
+    Graphline::builder()
+        .component("ignore", PureTransformer::new(|_: Vec<u8>| -> Option<()> { None }))
+        .component(
+            "subscribe",
+            SubscribeTo::<String>::new(BACKPLANE)
+                .policy(SubscriberPolicy::Disconnect { buffer: CLIENT_BUFFER })
+                .build(),
+        )
+        .component(
+            "format",
+            PureTransformer::new(|line: String| -> Option<Vec<u8>> {
+                let mut out = line.into_bytes();
+                out.push(b'\n');
+                Some(out)
+            }),
+        )
+        .link(("self", "inbox"), ("ignore", "inbox"))
+        .link(("subscribe", "outbox"), ("format", "inbox"))
+        .link(("format", "outbox"), ("self", "outbox"))
+        .link(("self", "control"), ("ignore", "control"))
+        .link(("ignore", "signal"), ("subscribe", "control"))
+        .link(("subscribe", "signal"), ("format", "control"))
+        .link(("format", "signal"), ("self", "signal"))
+        .box_size(("format", "inbox"), CLIENT_INBOX)
+        .build()
+        .expect("the logwatch client protocol is wired correctly")
+}
+
+/// Prints what Follow reports on its `error` outbox on stderr, until a terminal signal
+/// (after printing what is queued).
+fn error_reporter() -> Component {
+    let mut b = ComponentBuilder::new("ErrorReporter");
+    let io = b.standard::<FollowError, ()>();
+    b.run(move |_| async move {
+        loop {
+            match io.inbox.recv_with_control(&io.control).await {
+                Received::Data(e) => note(format_args!("{e}")),
+                Received::Control(s) if s.is_terminal() => {
+                    for e in io.inbox.drain() {
+                        note(format_args!("{e}"));
+                    }
+                    io.signal.send(s).await;
+                    return;
+                }
+                Received::Control(_) => {}
+            }
+        }
+    })
+}
+
+/// What the supervisor watches and ends.
+struct Watched {
+    pipeline: Component,
+    follow_id: ComponentId,
+    printer_id: ComponentId,
+    /// Ended when the pipeline has: the error reporter, the backplane, the server.
+    ends: Vec<Component>,
+}
+
+/// Reads the pipeline's signals (see the module documentation).
+fn supervisor(w: Watched, exit: Arc<AtomicI32>) -> Component {
+    let mut b = ComponentBuilder::new("LogwatchSupervisor");
+    let control = b.control();
+    b.run(move |_| async move {
+        let mut code = 0;
+        let mut drained = true;
+        loop {
+            match control.recv().await {
+                Signal::Status(s) => note(format_args!("{s}")),
+                Signal::ErrorInformation { caller, message } => {
+                    if caller == Some(w.follow_id) {
+                        // Already printed by the error reporter.
+                        code = EXIT_UNUSABLE;
+                    } else {
+                        note(format_args!("{message}"));
+                        code = code.max(EXIT_FAILED);
+                    }
+                }
+                Signal::ProducerFinished { caller: Some(c), message } if c == w.printer_id => {
+                    // The printer ended by itself: nobody reads stdout any more (as
+                    // `tail | head` ends), or it failed (already reported). Stop the rest now.
+                    if message.as_deref() != Some(OUTPUT_CLOSED) {
+                        code = code.max(EXIT_FAILED);
+                    }
+                    if let Ok(stop) = w.pipeline.inbox_ref::<Signal>("control") {
+                        stop.send(Signal::ShutdownMicroprocess).await;
+                    }
+                    drained = false;
+                    break;
+                }
+                s if s.is_shutdown() => {
+                    drained = false;
+                    break;
+                }
+                s if s.is_producer_finished() => break,
+                _ => {}
+            }
+        }
+        exit.store(code, Ordering::SeqCst);
+        let end = if drained { Signal::producer_finished() } else { Signal::ShutdownMicroprocess };
+        for c in &w.ends {
+            if let Ok(control) = c.inbox_ref::<Signal>("control") {
+                control.send(end.clone()).await;
+            }
+        }
+    })
+}
