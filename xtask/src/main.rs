@@ -1,4 +1,7 @@
-//! `cargo xtask`: the project's automation. `ci` runs exactly what `.ci/run` runs.
+//! `cargo xtask`: the project's automation. `ci` runs exactly what `.ci/run` runs; `bench`
+//! runs our system side by side with its peers and writes a report.
+
+mod bench;
 
 use std::process::{Command, ExitCode};
 
@@ -7,9 +10,13 @@ const CI_STEPS: &[(&str, &[&str])] = &[
     ("tests (README's test command)", &["test", "--workspace"]),
     ("formatting", &["fmt", "--all", "--check"]),
     ("lints", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    (
+        "benchmarks, quick mode (each workload tiny, results checked)",
+        &["run", "--quiet", "--package", "xtask", "--", "bench", "--quick"],
+    ),
 ];
 
-fn cargo() -> String {
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
 
@@ -35,12 +42,17 @@ fn ci() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  ci      run what CI runs: the tests, cargo fmt --check, cargo clippy -D warnings";
+  ci      run what CI runs: the tests, cargo fmt --check, cargo clippy -D warnings,
+          and the benchmarks' quick mode
+  bench   run the benchmarks side by side with the peers and write docs/benchmarks/<date>.md
+          (`cargo xtask bench --help` for options)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("bench") => bench::main(&args[1..]),
+        Some(bench::CHILD) => bench::child_main(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -1,0 +1,115 @@
+//! One measured run in a fresh process: `xtask __bench-child WORKLOAD SYSTEM NUMBERS...`
+//! runs it and prints the result as one JSON line.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+use serde::Serialize;
+
+use super::plan::{Size, System, Workload};
+use super::{SpawnRun, ours, threads_peer, tokio_peer};
+
+/// A system left running at the end of a spawn run, kept alive until the process exits.
+pub(crate) type Live = Box<dyn std::any::Any>;
+
+/// The hidden subcommand's name.
+pub(crate) const CHILD: &str = "__bench-child";
+
+/// The command that runs `workload` on `system` (a Rust one) at `size` in a child process.
+pub(crate) fn command(exe: &Path, workload: Workload, system: System, size: Size) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.arg(CHILD).arg(workload.name()).arg(system.id()).args(size.args());
+    cmd
+}
+
+fn print<T: Serialize>(result: &T) {
+    println!("{}", serde_json::to_string(result).expect("a run's result serialises"));
+}
+
+/// Resident set size of this process now (VmRSS, from /proc/self/status), in bytes.
+pub(crate) fn vm_rss_bytes() -> i64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// `xtask __bench-child ...`.
+pub(crate) fn child_main(args: &[String]) -> ExitCode {
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {CHILD}: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let workload = args.first().and_then(|w| Workload::from_name(w)).ok_or("expected a workload")?;
+    let system = args.get(1).and_then(|s| System::from_id(s)).ok_or("expected a system")?;
+    let nums: Vec<u64> =
+        args[2..].iter().map(|a| a.parse().map_err(|_| format!("not a number: {a}"))).collect::<Result<_, _>>()?;
+    let num = |i: usize| nums.get(i).copied().ok_or_else(|| format!("expected {} numbers", i + 1));
+    match workload {
+        Workload::Hackysack | Workload::HackysackKick => {
+            let (players, turns) = (num(0)? as usize, num(1)?);
+            if players < 2 {
+                return Err("hackysack needs at least two players".into());
+            }
+            let r = match system {
+                System::Ours1 => ours::hackysack(1, players, turns),
+                System::Ours2 => ours::hackysack(2, players, turns),
+                System::TokioCt => tokio_peer::hackysack(false, players, turns),
+                System::TokioMt => tokio_peer::hackysack(true, players, turns),
+                System::Threads => threads_peer::hackysack(players, turns)?,
+                System::Axon => return Err("Axon runs as a Python script".into()),
+            };
+            print(&r);
+        }
+        Workload::Ring => {
+            let (members, hops) = (num(0)? as usize, num(1)?);
+            let r = match system {
+                System::Ours1 => ours::ring(1, members, hops),
+                System::Ours2 => ours::ring(2, members, hops),
+                System::TokioCt => tokio_peer::ring(false, members, hops),
+                System::TokioMt => tokio_peer::ring(true, members, hops),
+                System::Threads => threads_peer::ring(members, hops)?,
+                System::Axon => return Err("Axon runs as a Python script".into()),
+            };
+            print(&r);
+        }
+        Workload::Pipeline => {
+            let (stages, messages) = (num(0)? as usize, num(1)?);
+            let r = match system {
+                System::Ours1 => ours::pipeline(1, stages, messages),
+                System::Ours2 => ours::pipeline(2, stages, messages),
+                System::TokioCt => tokio_peer::pipeline(false, stages, messages),
+                System::TokioMt => tokio_peer::pipeline(true, stages, messages),
+                System::Threads => threads_peer::pipeline(stages, messages)?,
+                System::Axon => return Err("Axon runs as a Python script".into()),
+            };
+            print(&r);
+        }
+        Workload::Spawn => {
+            let n = num(0)? as usize;
+            // Each returns the live system with the figures: print, then leave without
+            // tearing a million components down (exit runs no destructors).
+            let (r, _live): (SpawnRun, Live) = match system {
+                System::Ours1 => ours::spawn(1, n),
+                System::Ours2 => ours::spawn(2, n),
+                System::TokioCt => tokio_peer::spawn(false, n),
+                System::TokioMt => tokio_peer::spawn(true, n),
+                System::Threads => threads_peer::spawn(n)?,
+                System::Axon => return Err("Axon runs as a Python script".into()),
+            };
+            print(&r);
+            std::process::exit(0);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! Our side, written as a Kamaelia user would write it: components with the standard boxes,
+//! a circular `Pipeline` for the ring, `DataSource` -> `PureTransformer`s -> a sink in a
+//! `Pipeline` for throughput, hackysack players delivering straight into each other's inboxes
+//! as the Kamaelia original does. Run on `Scheduler::new()` or `threads(2)`.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axon_core::{Component, ComponentBuilder, InboxRef, Received, Scheduler, Signal};
+use kamaelia_chassis::Pipeline;
+use kamaelia_util::{DataSource, PureTransformer};
+use rand::Rng;
+
+use super::child::{Live, vm_rss_bytes};
+use super::{HackysackRun, PipelineRun, RingRun, SpawnRun};
+
+fn scheduler(threads: usize) -> Scheduler {
+    Scheduler::builder().threads(threads).build()
+}
+
+/// What is kicked around the circle.
+#[derive(Debug)]
+enum Kick {
+    /// The sack, from the player that kicked it.
+    Sack(#[allow(dead_code, reason = "who kicked it, as the original's message carries")] usize),
+    /// The game is over.
+    Exit,
+}
+
+/// The circle every player knows: each one's inbox, filled once all are built.
+type Circle = Arc<OnceLock<Vec<InboxRef<Kick>>>>;
+
+/// A hackysack player: on the sack, kicks it to a random other player (or, at the turn
+/// limit, tells everyone to exit); on exit, ends.
+fn hackysacker(me: usize, circle: Circle, kicks: Arc<AtomicU64>, turns: u64) -> Component {
+    let mut b = ComponentBuilder::new("HackySacker");
+    let io = b.standard::<Kick, ()>();
+    b.run(move |_ctx| async move {
+        loop {
+            match io.inbox.recv().await {
+                Kick::Exit => return,
+                Kick::Sack(_) => {
+                    let circle = circle.get().expect("the circle is formed before the first kick");
+                    if kicks.load(Ordering::Relaxed) >= turns {
+                        for player in circle {
+                            // Inboxes are unbounded: a delivery cannot be refused.
+                            let _ = player.try_send(Kick::Exit);
+                        }
+                        return;
+                    }
+                    let to = {
+                        let mut rng = rand::rng();
+                        loop {
+                            let to = rng.random_range(0..circle.len());
+                            if to != me {
+                                break to;
+                            }
+                        }
+                    };
+                    kicks.fetch_add(1, Ordering::Relaxed);
+                    circle[to].send(Kick::Sack(me)).await;
+                }
+            }
+        }
+    })
+}
+
+pub(crate) fn hackysack(threads: usize, players: usize, turns: u64) -> HackysackRun {
+    let sched = scheduler(threads);
+    let kicks = Arc::new(AtomicU64::new(0));
+    let circle = Circle::default();
+    let start = Instant::now();
+    let team: Vec<Component> = (0..players).map(|me| hackysacker(me, circle.clone(), kicks.clone(), turns)).collect();
+    let inboxes = team.iter().map(|p| p.inbox_ref::<Kick>("inbox").expect("a player has an inbox")).collect();
+    circle.set(inboxes).expect("the circle is formed once");
+    for p in &team {
+        sched.activate(p).expect("a new player activates");
+    }
+    let build = start.elapsed();
+    let start = Instant::now();
+    let _ = circle.get().expect("formed")[0].try_send(Kick::Sack(usize::MAX));
+    sched.run();
+    let run = start.elapsed();
+    let exited = team.iter().filter(|p| p.is_finished()).count() as u64;
+    HackysackRun {
+        build_s: build.as_secs_f64(),
+        run_s: run.as_secs_f64(),
+        kicks: kicks.load(Ordering::Relaxed),
+        exited,
+    }
+}
+
+/// A ring member: forwards the token counted down by one; on 0, signals ProducerFinished
+/// downstream and ends; on a signal, passes it on and ends. Adds the hops it made to `tally`.
+fn ring_member(tally: Arc<AtomicU64>) -> Component {
+    let mut b = ComponentBuilder::new("RingMember");
+    let io = b.standard::<u64, u64>();
+    b.run(move |ctx| async move {
+        let mut sent = 0;
+        loop {
+            match io.inbox.recv_with_control(&io.control).await {
+                Received::Data(0) => {
+                    io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+                    break;
+                }
+                Received::Data(token) => {
+                    io.outbox.send(token - 1).await;
+                    sent += 1;
+                }
+                Received::Control(s) => {
+                    io.signal.send(s).await;
+                    break;
+                }
+            }
+        }
+        tally.fetch_add(sent, Ordering::Relaxed);
+    })
+}
+
+pub(crate) fn ring(threads: usize, members: usize, hops: u64) -> RingRun {
+    let sched = scheduler(threads);
+    let tally = Arc::new(AtomicU64::new(0));
+    let ring = (0..members)
+        .fold(Pipeline::builder().circular(true), |b, _| b.child(ring_member(tally.clone())))
+        .build()
+        .expect("a ring of ring members builds");
+    ring.inbox_ref::<u64>("inbox").expect("a pipeline has an inbox").try_send(hops).expect("unbounded");
+    sched.activate(&ring).expect("the ring activates");
+    let start = Instant::now();
+    sched.run();
+    RingRun { run_s: start.elapsed().as_secs_f64(), hops: tally.load(Ordering::Relaxed) }
+}
+
+/// A sink that counts what arrives and notes whether it came in order, until
+/// ProducerFinished; then records (received, in order).
+fn order_checking_sink(result: Arc<Mutex<Option<(u64, bool)>>>) -> Component {
+    let mut b = ComponentBuilder::new("OrderCheckingSink");
+    let io = b.standard::<u64, ()>();
+    b.run(move |_ctx| async move {
+        let (mut expected, mut in_order) = (0u64, true);
+        let mut take = |n: u64| {
+            in_order &= n == expected;
+            expected += 1;
+        };
+        loop {
+            match io.inbox.recv_with_control(&io.control).await {
+                Received::Data(n) => take(n),
+                Received::Control(s) if s.is_terminal() => break,
+                Received::Control(_) => {}
+            }
+        }
+        // Anything sent before the signal is still waiting: take it too.
+        io.inbox.drain().for_each(&mut take);
+        *result.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((expected, in_order));
+    })
+}
+
+pub(crate) fn pipeline(threads: usize, stages: usize, messages: u64) -> PipelineRun {
+    let sched = scheduler(threads);
+    let result = Arc::new(Mutex::new(None));
+    let children = std::iter::once(DataSource::new(0..messages))
+        .chain((0..stages).map(|_| PureTransformer::new(|n: u64| Some(n))))
+        .chain(std::iter::once(order_checking_sink(result.clone())));
+    let pipeline = Pipeline::new(children).expect("the pipeline builds");
+    sched.activate(&pipeline).expect("the pipeline activates");
+    let start = Instant::now();
+    sched.run();
+    let run_s = start.elapsed().as_secs_f64();
+    let (received, in_order) = result.lock().unwrap_or_else(std::sync::PoisonError::into_inner).unwrap_or((0, false));
+    PipelineRun { run_s, received, in_order }
+}
+
+/// An idle component with the four standard boxes: notes that it started, then waits on
+/// `inbox` and `control` for something that never comes.
+fn idle(started: Arc<AtomicUsize>) -> Component {
+    let mut b = ComponentBuilder::new("Idle");
+    let io = b.standard::<u64, u64>();
+    b.run(move |_ctx| async move {
+        started.fetch_add(1, Ordering::Relaxed);
+        let _ = io.inbox.recv_with_control(&io.control).await;
+        drop(io);
+    })
+}
+
+pub(crate) fn spawn(threads: usize, n: usize) -> (SpawnRun, Live) {
+    let started = Arc::new(AtomicUsize::new(0));
+    let (before, start, live): (i64, Instant, Live) = if threads == 1 {
+        let sched = Scheduler::new();
+        let (before, start) = (vm_rss_bytes(), Instant::now());
+        for _ in 0..n {
+            sched.activate(&idle(started.clone())).expect("a new component activates");
+        }
+        while started.load(Ordering::Relaxed) < n {
+            sched.step();
+        }
+        (before, start, Box::new(sched))
+    } else {
+        let sched = scheduler(threads).background();
+        let (before, start) = (vm_rss_bytes(), Instant::now());
+        for _ in 0..n {
+            sched.activate(&idle(started.clone())).expect("a new component activates");
+        }
+        while started.load(Ordering::Relaxed) < n {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        (before, start, Box::new(sched))
+    };
+    let total_s = start.elapsed().as_secs_f64();
+    let rss_delta_bytes = vm_rss_bytes() - before;
+    (SpawnRun { total_s, rss_delta_bytes, started: started.load(Ordering::Relaxed) as u64 }, live)
+}
