@@ -49,8 +49,9 @@
 //! The main types: [`ComponentBuilder`] (declare boxes, give a body), [`Component`] (a
 //! handle), [`Inbox`]/[`Outbox`] (typed boxes), [`link`] and [`Linkage`], [`Signal`] (Axon's
 //! IPC), [`Scheduler`] (single-thread deterministic, or multi-thread work stealing),
-//! [`Handle`] (drive a system from ordinary code), [`Services`], [`stm`], and
-//! [`Snapshot`] (introspection). Differences from the original Axon are listed in
+//! [`Handle`] (drive a system from ordinary code), [`ControlWatch`] (the shutdown contract:
+//! receive signals first, send with backpressure yet stop on a shutdown), [`Services`],
+//! [`stm`], and [`Snapshot`] (introspection). Differences from the original Axon are listed in
 //! `ARCHITECTURE.md` at the repository root.
 
 mod boxes;
@@ -66,6 +67,7 @@ mod signal;
 pub mod stm;
 mod task;
 mod time;
+mod watch;
 
 pub use boxes::{Full, Inbox, InboxRef, Outbox, Received, Recv, Sending};
 pub use component::{Component, ComponentBuilder, ComponentId, ComponentState, Ctx, StandardBoxes, ThreadCtx};
@@ -78,6 +80,7 @@ pub use scheduler::{ActivateError, Background, KeepAlive, PanicReport, Scheduler
 pub use services::{ServiceError, Services};
 pub use signal::{Payload, Signal};
 pub use time::{Pause, PauseUntil, Sleep, YieldNow, pause, pause_for, pause_until, sleep, sleep_until, yield_now};
+pub use watch::{ControlWatch, Interrupted, Next};
 
 /// Locks a mutex, ignoring poisoning: a component's panic is caught and reported by the
 /// scheduler, and no user code runs while one of our locks is held, so the data behind a

@@ -22,6 +22,7 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -53,6 +54,10 @@ const UNBOUNDED: usize = usize::MAX;
 pub(crate) struct Node<T> {
     pub(crate) name: Name,
     pub(crate) dir: Direction,
+    /// Mirrors `!inner.buf.is_empty()`, written under the lock, read without it: a receive
+    /// from an empty box (the common case for `control`, checked before every message) then
+    /// takes no lock. A push racing with that read is not lost: it wakes the owner after.
+    nonempty: AtomicBool,
     pub(crate) owner: Arc<TaskCell>,
     inner: Mutex<NodeInner<T>>,
 }
@@ -115,6 +120,7 @@ impl<T: Send + 'static> Node<T> {
         Node {
             name,
             dir,
+            nonempty: AtomicBool::new(false),
             owner,
             inner: Mutex::new(NodeInner {
                 buf: VecDeque::new(),
@@ -139,6 +145,7 @@ impl<T: Send + 'static> Node<T> {
             return Err(Refused { msg, at: (self.owner.id, self.name.clone()) });
         }
         g.buf.push_back(msg);
+        self.nonempty.store(true, Ordering::Release);
         g.through += 1;
         Ok(())
     }
@@ -198,8 +205,14 @@ impl<T: Send + 'static> Node<T> {
 
     /// Takes the oldest message in this node's own queue, waking senders waiting for space.
     pub(crate) fn pop(&self) -> Option<T> {
+        if !self.nonempty.load(Ordering::Acquire) {
+            return None;
+        }
         let mut g = self.inner.lock();
         let msg = g.buf.pop_front()?;
+        if g.buf.is_empty() {
+            self.nonempty.store(false, Ordering::Release);
+        }
         if !g.has_waiters() {
             return Some(msg);
         }
@@ -231,6 +244,7 @@ impl<T: Send + 'static> Node<T> {
     pub(crate) fn drain_all(&self) -> Vec<T> {
         let mut g = self.inner.lock();
         let out: Vec<T> = g.buf.drain(..).collect();
+        self.nonempty.store(false, Ordering::Release);
         let waiters = g.take_waiters();
         drop(g);
         wake_all(waiters);
@@ -287,8 +301,12 @@ impl<T: Send + 'static> Node<T> {
             // Moved messages are never refused: a destination may briefly exceed its
             // capacity rather than lose or strand them; senders wait until it drains.
             let buf = std::mem::take(&mut gs.buf);
+            src.nonempty.store(false, Ordering::Release);
             gf.through += moved as u64;
             gf.buf.extend(buf);
+            if moved > 0 {
+                fin.nonempty.store(true, Ordering::Release);
+            }
             gs.resolved = Some(fin.clone());
             let links = gs.links_mut();
             links.target = Some(dst.clone());

@@ -132,6 +132,11 @@ struct Multi {
 pub(crate) struct Shared {
     queues: Queues,
     park: Arc<dyn Park>,
+    /// True while the single-thread scheduler is parked or about to park: a remote wake
+    /// unparks only then (an unpark may be a syscall). Set before the queue is checked one
+    /// last time, and read after a push, so either the scheduler sees the pushed task or the
+    /// waker sees the flag (both sides use SeqCst, with the queue's lock between).
+    parked: AtomicBool,
     /// Activated components not yet finished (async and threaded). `run` returns when this
     /// and `keepalive` are both zero.
     live: AtomicUsize,
@@ -153,7 +158,7 @@ impl Shared {
         match &self.queues {
             Queues::Single(q) => {
                 q.lock().push_back(task);
-                if !on_this_thread(self) {
+                if !on_this_thread(self) && self.parked.load(Ordering::SeqCst) {
                     self.park.unpark();
                 }
             }
@@ -356,9 +361,14 @@ impl Shared {
                     return;
                 }
                 let timeout = self.next_timeout();
-                if timeout != Some(Duration::ZERO) {
+                if timeout == Some(Duration::ZERO) {
+                    continue;
+                }
+                self.parked.store(true, Ordering::SeqCst);
+                if q.lock().is_empty() && !self.done() {
                     self.park.park(timeout);
                 }
+                self.parked.store(false, Ordering::SeqCst);
                 continue;
             }
             while let Some(t) = local.pop_front() {
@@ -580,6 +590,7 @@ impl SchedulerBuilder {
                 shared: Arc::new(Shared {
                     queues,
                     park: self.park.unwrap_or_else(|| Arc::new(CondvarPark::new())),
+                    parked: AtomicBool::new(false),
                     live: AtomicUsize::new(0),
                     keepalive: AtomicUsize::new(0),
                     timers: Mutex::new(Timers::default()),

@@ -1,7 +1,5 @@
 //! Find: walks a directory tree and emits the paths it finds. Also home of [`FileError`] (a
-//! failure with one path, reported on an `error` outbox) and `Watch`, the crate-private
-//! helper through which Find, ReadFile, WriteFile, DirectoryWatcher, FileSlurper and Mover
-//! wait and send while watching `control`.
+//! failure with one path, reported on an `error` outbox).
 
 use std::ffi::OsString;
 use std::fmt;
@@ -10,7 +8,7 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use axon_core::{Component, ComponentBuilder, Inbox, Outbox, Signal, ThreadCtx, pause};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Outbox, Signal, ThreadCtx};
 
 /// A failure with one path that a component reported on its `error` outbox before carrying
 /// on (an unreadable directory met by [`Find`], a file that vanished before
@@ -80,134 +78,6 @@ impl fmt::Display for FileError {
 impl std::error::Error for FileError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)
-    }
-}
-
-/// What [`Watch::next_blocking`] and [`Watch::next`] found.
-pub(crate) enum Next<T> {
-    /// A message from the data inbox.
-    Data(T),
-    /// A terminal signal: a shutdown (at once), or a `ProducerFinished` once the inbox is
-    /// drained. Not yet passed on.
-    End(Signal),
-}
-
-/// A component's `control` and `signal`, watched while it waits and sends.
-///
-/// Every wait in this crate's file components goes through it, so a shutdown is seen even
-/// while a send waits for space downstream (a plain `send().await` would not look at
-/// `control` until the space came). Signals that are not terminal are passed on out of
-/// `signal` as they are met. A `ProducerFinished` is kept until the component has drained
-/// its inbox; a shutdown (`ShutdownMicroprocess` or `Shutdown`) is returned at once.
-pub(crate) struct Watch {
-    control: Inbox<Signal>,
-    signal: Outbox<Signal>,
-    finished: Option<Signal>,
-}
-
-impl Watch {
-    pub(crate) fn new(control: Inbox<Signal>, signal: Outbox<Signal>) -> Self {
-        Watch { control, signal, finished: None }
-    }
-
-    /// The `signal` outbox, for the component's last word.
-    pub(crate) fn signal(&self) -> &Outbox<Signal> {
-        &self.signal
-    }
-
-    /// Takes the `ProducerFinished` received, if any.
-    pub(crate) fn take_finished(&mut self) -> Option<Signal> {
-        self.finished.take()
-    }
-
-    /// Sorts one signal: `Some` for a shutdown; a `ProducerFinished` is kept (the first one);
-    /// others are handed back in `Err` to be passed on.
-    fn sort(&mut self, s: Signal) -> Result<Option<Signal>, Signal> {
-        if s.is_shutdown() {
-            Ok(Some(s))
-        } else if s.is_producer_finished() {
-            self.finished.get_or_insert(s);
-            Ok(None)
-        } else {
-            Err(s)
-        }
-    }
-
-    /// Takes every waiting signal (threaded components): returns a shutdown, keeps a
-    /// `ProducerFinished`, passes the rest on.
-    pub(crate) fn check_blocking(&mut self) -> Option<Signal> {
-        while let Some(s) = self.control.try_recv() {
-            match self.sort(s) {
-                Ok(Some(stop)) => return Some(stop),
-                Ok(None) => {}
-                Err(other) => self.signal.send_blocking(other),
-            }
-        }
-        None
-    }
-
-    /// Takes every waiting signal (async components); as [`check_blocking`](Self::check_blocking).
-    pub(crate) async fn check(&mut self) -> Option<Signal> {
-        while let Some(s) = self.control.try_recv() {
-            match self.sort(s) {
-                Ok(Some(stop)) => return Some(stop),
-                Ok(None) => {}
-                Err(other) => self.signal.send(other).await,
-            }
-        }
-        None
-    }
-
-    /// The next message from `inbox`, blocking the component's thread while there is none.
-    pub(crate) fn next_blocking<T: Send + 'static>(&mut self, tctx: &ThreadCtx, inbox: &Inbox<T>) -> Next<T> {
-        loop {
-            if let Some(stop) = self.check_blocking() {
-                return Next::End(stop);
-            }
-            if let Some(m) = inbox.try_recv() {
-                return Next::Data(m);
-            }
-            if let Some(f) = self.finished.take() {
-                return Next::End(f);
-            }
-            tctx.pause(None);
-        }
-    }
-
-    /// Sends, blocking the component's thread while the destination is full; a shutdown
-    /// arriving meanwhile is returned in `Err` (the message is then dropped: the component
-    /// was told to stop).
-    pub(crate) fn send_blocking<T: Send + 'static>(
-        &mut self,
-        tctx: &ThreadCtx,
-        out: &Outbox<T>,
-        mut msg: T,
-    ) -> Result<(), Signal> {
-        loop {
-            if let Some(stop) = self.check_blocking() {
-                return Err(stop);
-            }
-            match out.try_send_notify(msg) {
-                Ok(()) => return Ok(()),
-                Err(full) => msg = full.into_inner(),
-            }
-            // Woken by the collection that makes room, or by a signal.
-            tctx.pause(None);
-        }
-    }
-
-    /// Sends, waiting while the destination is full; as [`send_blocking`](Self::send_blocking).
-    pub(crate) async fn send<T: Send + 'static>(&mut self, out: &Outbox<T>, mut msg: T) -> Result<(), Signal> {
-        loop {
-            if let Some(stop) = self.check().await {
-                return Err(stop);
-            }
-            match out.try_send_notify(msg) {
-                Ok(()) => return Ok(()),
-                Err(full) => msg = full.into_inner(),
-            }
-            pause().await;
-        }
     }
 }
 
@@ -295,11 +165,15 @@ impl Find {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            let mut walk = Walk { find: self, tctx: &tctx, watch: Watch::new(control, signal), outbox, error };
-            match walk.run() {
-                Ok(()) => walk.watch.signal().send_blocking(Signal::producer_finished_by(tctx.id())),
-                Err(stop) => walk.watch.signal().send_blocking(stop),
-            }
+            let watch = ControlWatch::new(control);
+            let mut walk = Walk { find: self, tctx: &tctx, watch, signal, outbox, error };
+            let end = match walk.run() {
+                Ok(()) => Signal::producer_finished_by(tctx.id()),
+                Err(stop) => stop,
+            };
+            // Signals set aside while a send waited came before the end.
+            walk.watch.pass_on_blocking(&walk.signal);
+            walk.signal.send_blocking(end);
         })
     }
 }
@@ -324,7 +198,8 @@ struct Level {
 struct Walk<'a> {
     find: Find,
     tctx: &'a ThreadCtx,
-    watch: Watch,
+    watch: ControlWatch,
+    signal: Outbox<Signal>,
     outbox: Outbox<PathBuf>,
     error: Outbox<FileError>,
 }
@@ -350,9 +225,7 @@ impl Walk<'_> {
                 continue;
             };
             let path = top.dir.join(&name);
-            if let Some(stop) = self.watch.check_blocking() {
-                return Err(stop);
-            }
+            self.check()?;
             let (class, id) = match self.classify(&path, file_type) {
                 Ok(c) => c,
                 Err(e) => {
@@ -413,17 +286,32 @@ impl Walk<'_> {
         Ok(())
     }
 
+    /// Looks at `control`: `Err` for a shutdown; a `ProducerFinished` is noted (and ignored:
+    /// the walk's own stands for it); other signals are passed on at once.
+    fn check(&mut self) -> Result<(), Signal> {
+        if let Some(stop) = self.watch.check() {
+            return Err(stop);
+        }
+        self.watch.pass_on_blocking(&self.signal);
+        Ok(())
+    }
+
     fn emit(&mut self, path: &Path, class: Class) -> Result<(), Signal> {
         let wanted = match self.find.kind {
             FindKind::All => true,
             FindKind::Files => class == Class::File,
             FindKind::Dirs => class == Class::Dir,
         };
-        if wanted { self.watch.send_blocking(self.tctx, &self.outbox, path.to_path_buf()) } else { Ok(()) }
+        if wanted {
+            self.check()?;
+            self.watch.send_blocking(self.tctx, &self.outbox, path.to_path_buf())?;
+        }
+        Ok(())
     }
 
     fn report(&mut self, e: FileError) -> Result<(), Signal> {
-        self.watch.send_blocking(self.tctx, &self.error, e)
+        self.check()?;
+        self.watch.send_blocking(self.tctx, &self.error, e).map_err(Signal::from)
     }
 }
 

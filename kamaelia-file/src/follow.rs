@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Full, Outbox, Signal, StandardBoxes, ThreadCtx};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Outbox, Signal, StandardBoxes, ThreadCtx};
 use kamaelia_util::{FramingError, LineFramer, OverlongPolicy, Utf8Policy, decode_line};
 use notify::event::ModifyKind;
 use notify::{EventKind, RecursiveMode, Watcher};
@@ -310,7 +310,8 @@ impl Follow {
         let error = b.outbox::<FollowError>("error");
         b.run_threaded(move |tctx| {
             let me = tctx.id();
-            let ports = Ports { tctx, me, io, error, finishing: None, pass_on: Vec::new() };
+            let StandardBoxes { inbox: _, control, outbox, signal } = io;
+            let ports = Ports { tctx, me, watch: ControlWatch::new(control), outbox, signal, error };
             Tail {
                 framer: LineFramer::with_limit(self.max, self.overlong),
                 target: self.path.clone(),
@@ -351,63 +352,37 @@ fn locate(path: &Path) -> Result<(PathBuf, PathBuf), FollowError> {
 struct Ports<O> {
     tctx: ThreadCtx,
     me: ComponentId,
-    io: StandardBoxes<(), O>,
+    /// Notes `ProducerFinished` (read to the end, then stop with it) and keeps other
+    /// signals, passed on once Follow has caught up with the file.
+    watch: ControlWatch,
+    outbox: Outbox<O>,
+    signal: Outbox<Signal>,
     error: Outbox<FollowError>,
-    /// Set when `ProducerFinished` arrived: read to the end, then stop with it.
-    finishing: Option<Signal>,
-    /// Other signals received, passed on once Follow has caught up with the file.
-    pass_on: Vec<Signal>,
 }
 
 impl<O: Send + 'static> Ports<O> {
     /// Looks at `control`: a shutdown is returned as `Err` (stop now, passing it on);
     /// `ProducerFinished` is noted; other signals are kept to be passed on.
     fn poll_control(&mut self) -> Result<(), Signal> {
-        while let Some(s) = self.io.control.try_recv() {
-            if s.is_shutdown() {
-                return Err(s);
-            }
-            if s.is_producer_finished() {
-                if self.finishing.is_none() {
-                    self.finishing = Some(s);
-                }
-                continue;
-            }
-            self.pass_on.push(s);
-        }
-        Ok(())
+        self.watch.check().map_or(Ok(()), Err)
     }
 
     /// Passes on the signals kept by [`poll_control`](Self::poll_control).
     fn pass_signals_on(&mut self) {
-        for s in std::mem::take(&mut self.pass_on) {
-            self.io.signal.send_blocking(s);
-        }
+        self.watch.pass_on_blocking(&self.signal);
     }
 
     /// Sends with backpressure, hearing `control` while waiting for room.
-    fn send<T: Send + 'static>(&mut self, which: fn(&Self) -> &Outbox<T>, mut msg: T) -> Result<(), Signal> {
-        loop {
-            match which(self).try_send_notify(msg) {
-                Ok(()) => return Ok(()),
-                Err(Full(back)) => msg = back,
-            }
-            self.poll_control()?;
-            // Woken when room appears (try_send_notify) or a signal arrives.
-            self.tctx.pause(None);
-        }
-    }
-
     fn line(&mut self, line: O) -> Result<(), Signal> {
-        self.send(|p| &p.io.outbox, line)
+        self.watch.send_blocking(&self.tctx, &self.outbox, line).map_err(Signal::from)
     }
 
     fn error(&mut self, e: FollowError) -> Result<(), Signal> {
-        self.send(|p| &p.error, e)
+        self.watch.send_blocking(&self.tctx, &self.error, e).map_err(Signal::from)
     }
 
     fn status(&mut self, note: String) {
-        self.io.signal.send_blocking(Signal::Status(note));
+        self.signal.send_blocking(Signal::Status(note));
     }
 
     /// Reports a problem Follow cannot get past and ends it.
@@ -416,10 +391,10 @@ impl<O: Send + 'static> Ports<O> {
         self.pass_signals_on();
         match self.error(e) {
             Ok(()) => {
-                self.io.signal.send_blocking(Signal::ErrorInformation { caller: Some(self.me), message });
-                self.io.signal.send_blocking(Signal::producer_finished_by(self.me));
+                self.signal.send_blocking(Signal::ErrorInformation { caller: Some(self.me), message });
+                self.signal.send_blocking(Signal::producer_finished_by(self.me));
             }
-            Err(shutdown) => self.io.signal.send_blocking(shutdown),
+            Err(shutdown) => self.signal.send_blocking(shutdown),
         }
     }
 }
@@ -512,7 +487,7 @@ impl<O: Send + 'static> Tail<O> {
                 let path = self.cfg.path.clone();
                 if let Err(s) = self.ports.error(FollowError::Watch { path, message }) {
                     self.ports.pass_signals_on();
-                    return self.ports.io.signal.send_blocking(s);
+                    return self.ports.signal.send_blocking(s);
                 }
             }
             if lost {
@@ -526,7 +501,7 @@ impl<O: Send + 'static> Tail<O> {
             if let Err(s) = self.catch_up() {
                 break s;
             }
-            if let Some(s) = self.ports.finishing.take() {
+            if let Some(s) = self.ports.watch.take_finished() {
                 match self.flush_partial() {
                     Ok(()) => break s,
                     Err(shutdown) => break shutdown,
@@ -540,7 +515,7 @@ impl<O: Send + 'static> Tail<O> {
                         None => format!("Follow: {}: could not be read", self.cfg.path.display()),
                     };
                     let me = self.ports.me;
-                    self.ports.io.signal.send_blocking(Signal::ErrorInformation { caller: Some(me), message });
+                    self.ports.signal.send_blocking(Signal::ErrorInformation { caller: Some(me), message });
                     break Signal::producer_finished_by(me);
                 }
                 match self.flush_partial() {
@@ -553,7 +528,7 @@ impl<O: Send + 'static> Tail<O> {
         };
         drop(watcher);
         self.ports.pass_signals_on();
-        self.ports.io.signal.send_blocking(end);
+        self.ports.signal.send_blocking(end);
     }
 
     /// Starts watching the file's directory; the notify thread wakes this component.

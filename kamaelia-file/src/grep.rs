@@ -1,11 +1,8 @@
 //! Grep: passes lines that match (or, inverted, do not match) a regular expression.
 
 use std::fmt;
-use std::future::{Future, poll_fn};
-use std::pin::Pin;
-use std::task::Poll;
 
-use axon_core::{Component, ComponentBuilder, Inbox, Outbox, Received, Signal};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next};
 
 /// A pattern [`Grep`] could not compile.
 #[derive(Clone, Debug)]
@@ -143,72 +140,24 @@ impl<R: Matcher> Grep<R> {
         let mut b = ComponentBuilder::new("Grep");
         let io = b.standard::<R::Line, R::Line>();
         b.run(move |_ctx| async move {
-            let mut deferred: Vec<Signal> = Vec::new();
+            let mut watch = ControlWatch::new(io.control);
             let passes = |line: &R::Line| regex.found_in(line) != invert;
-            loop {
-                let got = match deferred.is_empty() {
-                    true => io.inbox.recv_with_control(&io.control).await,
-                    false => Received::Control(deferred.remove(0)),
-                };
-                match got {
-                    Received::Data(line) => {
-                        if passes(&line) {
-                            if let Err(stop) = send_watching(&io.outbox, line, &io.control, &mut deferred).await {
-                                io.signal.send(stop).await;
-                                return;
-                            }
+            let end = loop {
+                match watch.next(&io.inbox).await {
+                    Next::Data(line) if passes(&line) => {
+                        // Told to stop while waiting for room: the line is dropped.
+                        if let Err(stop) = watch.send(&io.outbox, line).await {
+                            break stop.signal;
                         }
                     }
-                    Received::Control(s) if s.is_producer_finished() => {
-                        while let Some(line) = io.inbox.try_recv() {
-                            if passes(&line) {
-                                if let Err(stop) = send_watching(&io.outbox, line, &io.control, &mut deferred).await {
-                                    io.signal.send(stop).await;
-                                    return;
-                                }
-                            }
-                        }
-                        // Signals set aside while draining were sent before the end: pass them first.
-                        for other in deferred.drain(..) {
-                            io.signal.send(other).await;
-                        }
-                        io.signal.send(s).await;
-                        return;
-                    }
-                    Received::Control(s) => {
-                        let stop = s.is_shutdown();
-                        io.signal.send(s).await;
-                        if stop {
-                            return;
-                        }
-                    }
+                    Next::Data(_) => {}
+                    Next::Other(s) => io.signal.send(s).await,
+                    Next::End(s) => break s,
                 }
-            }
+            };
+            // Signals set aside while a send waited came before the end: pass them first.
+            watch.pass_on(&io.signal).await;
+            io.signal.send(end).await;
         })
     }
-}
-
-/// Sends with backpressure, but gives up if a shutdown arrives on `control` while waiting
-/// for room (returning it); other signals seen meanwhile are set aside in `deferred`.
-async fn send_watching<T: Send + 'static>(
-    out: &Outbox<T>,
-    msg: T,
-    control: &Inbox<Signal>,
-    deferred: &mut Vec<Signal>,
-) -> Result<(), Signal> {
-    let mut sending = out.send(msg);
-    poll_fn(|cx| {
-        if Pin::new(&mut sending).poll(cx).is_ready() {
-            return Poll::Ready(Ok(()));
-        }
-        // A delivery into `control` wakes this component, so a shutdown is seen at once.
-        while let Some(s) = control.try_recv() {
-            if s.is_shutdown() {
-                return Poll::Ready(Err(s));
-            }
-            deferred.push(s);
-        }
-        Poll::Pending
-    })
-    .await
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Inbox, Outbox, Signal};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Next, Outbox, Signal};
 
 /// The message a [`Printer`] ends with when its reader has gone (a broken pipe).
 pub const OUTPUT_CLOSED: &str = "output closed (broken pipe)";
@@ -118,35 +118,30 @@ impl Printer {
             let me = tctx.id();
             let what = target.describe();
             let mut out = Out { w: BufWriter::with_capacity(64 * 1024, target.into_writer()), what };
+            let mut watch = ControlWatch::new(io.control);
             let end = loop {
-                if let Some(s) = io.control.try_recv() {
-                    if s.is_producer_finished() {
-                        break match write_all_waiting(&mut out, &io.inbox).and_then(|()| out.flush()) {
-                            Ok(()) => s,
-                            Err(e) => return report(e, &io.signal, me),
-                        };
+                match watch.try_next(&io.inbox) {
+                    Some(Next::Data(line)) => {
+                        if let Err(e) = out.line(line.as_ref()) {
+                            return report(e, &io.signal, me);
+                        }
                     }
-                    if s.is_shutdown() {
+                    Some(Next::Other(s)) => io.signal.send_blocking(s),
+                    Some(Next::End(s)) => break s,
+                    None => {
+                        // Nothing waiting: show what has been written before waiting for more.
                         if let Err(e) = out.flush() {
                             return report(e, &io.signal, me);
                         }
-                        break s;
+                        tctx.pause(None);
                     }
-                    io.signal.send_blocking(s);
-                    continue;
                 }
-                if let Some(line) = io.inbox.try_recv() {
-                    if let Err(e) = out.line(line.as_ref()) {
-                        return report(e, &io.signal, me);
-                    }
-                    continue;
-                }
-                // Nothing waiting: show what has been written before waiting for more.
-                if let Err(e) = out.flush() {
-                    return report(e, &io.signal, me);
-                }
-                tctx.pause(None);
             };
+            // After a ProducerFinished everything before it is written; after a shutdown the
+            // rest of `inbox` is left. Either way what was written is shown.
+            if let Err(e) = out.flush() {
+                return report(e, &io.signal, me);
+            }
             io.signal.send_blocking(end);
         })
     }
@@ -169,13 +164,6 @@ impl Out {
     fn flush(&mut self) -> Result<(), WriteFailed> {
         self.w.flush().map_err(|e| WriteFailed(e, self.what))
     }
-}
-
-fn write_all_waiting<T: AsRef<[u8]> + Send + 'static>(out: &mut Out, inbox: &Inbox<T>) -> Result<(), WriteFailed> {
-    while let Some(line) = inbox.try_recv() {
-        out.line(line.as_ref())?;
-    }
-    Ok(())
 }
 
 /// Ends the printer after a write error (see [`Printer`]).

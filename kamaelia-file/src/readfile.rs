@@ -5,10 +5,8 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Outbox, Signal, pause_until, yield_now};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Outbox, Signal, pause_until, yield_now};
 use kamaelia_util::{DEFAULT_MAX_LINE, FramingError, LineFramer, OverlongPolicy, Utf8Policy, decode_line};
-
-use crate::find::Watch;
 
 /// How much line mode reads at a time.
 const LINE_READ_SIZE: usize = 64 * 1024;
@@ -179,7 +177,7 @@ impl ReadFile {
                 let error = b.outbox::<FramingError>("error");
                 let signal = b.signal();
                 b.run(move |ctx| async move {
-                    let mut r = Reader::new(&self, ctx.id(), Watch::new(control, signal));
+                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::new(control), signal);
                     let end = r.lines(&self, &outbox, &error).await;
                     r.end(end).await;
                 })
@@ -188,7 +186,7 @@ impl ReadFile {
                 let outbox = b.outbox::<Vec<u8>>("outbox");
                 let signal = b.signal();
                 b.run(move |ctx| async move {
-                    let mut r = Reader::new(&self, ctx.id(), Watch::new(control, signal));
+                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::new(control), signal);
                     let end = r.blocks(&self, &outbox).await;
                     r.end(end).await;
                 })
@@ -211,7 +209,8 @@ enum End {
 struct Reader {
     path: PathBuf,
     me: ComponentId,
-    watch: Watch,
+    watch: ControlWatch,
+    signal: Outbox<Signal>,
     /// Bytes read so far (for error reports).
     offset: u64,
     /// When the next message is due, if paced.
@@ -219,8 +218,8 @@ struct Reader {
 }
 
 impl Reader {
-    fn new(config: &ReadFile, me: ComponentId, watch: Watch) -> Self {
-        Reader { path: config.path.clone(), me, watch, offset: 0, due: None }
+    fn new(config: &ReadFile, me: ComponentId, watch: ControlWatch, signal: Outbox<Signal>) -> Self {
+        Reader { path: config.path.clone(), me, watch, signal, offset: 0, due: None }
     }
 
     fn open(&self) -> Result<File, End> {
@@ -244,10 +243,13 @@ impl Reader {
             while let Some(frame) = framer.next_frame() {
                 let sent = match frame.and_then(|line| decode_line(line, config.utf8)) {
                     Ok(line) => match self.pace(config.step).await {
-                        Ok(()) => self.watch.send(outbox, line).await,
+                        Ok(()) => self.watch.send(outbox, line).await.map_err(Signal::from),
                         Err(stop) => Err(stop),
                     },
-                    Err(e) => self.watch.send(error, e).await,
+                    Err(e) => match self.check().await {
+                        Ok(()) => self.watch.send(error, e).await.map_err(Signal::from),
+                        Err(stop) => Err(stop),
+                    },
                 };
                 if let Err(stop) = sent {
                     return End::Stopped(stop);
@@ -304,7 +306,7 @@ impl Reader {
                 Err(e) => return self.read_failed(&e),
             };
             if let Err(stop) = self.watch.send(outbox, block).await {
-                return End::Stopped(stop);
+                return End::Stopped(stop.signal);
             }
             if short {
                 // A short block is the end of the file: no need to wait a tick to find out.
@@ -320,16 +322,12 @@ impl Reader {
     /// Waits until the next message is due (if paced), watching `control`; then sets the
     /// time of the one after.
     async fn pace(&mut self, step: Option<Duration>) -> Result<(), Signal> {
-        if let Some(stop) = self.watch.check().await {
-            return Err(stop);
-        }
+        self.check().await?;
         let Some(step) = step else { return Ok(()) };
         if let Some(due) = self.due {
             while Instant::now() < due {
                 pause_until(due).await;
-                if let Some(stop) = self.watch.check().await {
-                    return Err(stop);
-                }
+                self.check().await?;
             }
         }
         let now = Instant::now();
@@ -342,9 +340,20 @@ impl Reader {
         Ok(())
     }
 
-    /// Sends the last word on `signal`.
+    /// Looks at `control`: `Err` for a shutdown; a `ProducerFinished` is noted (and ignored:
+    /// a source's own stands for it); other signals are passed on at once.
+    async fn check(&mut self) -> Result<(), Signal> {
+        if let Some(stop) = self.watch.check() {
+            return Err(stop);
+        }
+        self.watch.pass_on(&self.signal).await;
+        Ok(())
+    }
+
+    /// Sends the last word on `signal`, after the signals set aside while a send waited.
     async fn end(&mut self, end: End) {
-        let signal = self.watch.signal();
+        self.watch.pass_on(&self.signal).await;
+        let signal = &self.signal;
         match end {
             End::Eof => signal.send(Signal::producer_finished_by(self.me)).await,
             End::Stopped(stop) => signal.send(stop).await,

@@ -7,9 +7,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axon_core::{Component, ComponentBuilder, Inbox, Signal, ThreadCtx};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Signal, ThreadCtx};
 
-use crate::find::{FileError, Next, Watch};
+use crate::find::FileError;
 
 /// Reads whole files: for each path that arrives on `inbox`, sends the path and the file's
 /// contents (Kamaelia's `TriggeredFileReader`, which sends the contents alone).
@@ -44,9 +44,14 @@ impl FileSlurper {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            each_path(&tctx, Watch::new(control, signal), &inbox, |watch, path| match fs::read(&path) {
-                Ok(contents) => watch.send_blocking(&tctx, &outbox, (path, contents)),
-                Err(e) => watch.send_blocking(&tctx, &error, FileError::new("read", path, e)),
+            each_path(&tctx, ControlWatch::new(control), &signal, &inbox, |watch, path| {
+                let read = fs::read(&path);
+                stop_if_told(watch)?;
+                match read {
+                    Ok(contents) => watch.send_blocking(&tctx, &outbox, (path, contents))?,
+                    Err(e) => watch.send_blocking(&tctx, &error, FileError::new("read", path, e))?,
+                }
+                Ok(())
             });
         })
     }
@@ -108,35 +113,40 @@ impl Mover {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            each_path(&tctx, Watch::new(control, signal), &inbox, |watch, path| {
+            each_path(&tctx, ControlWatch::new(control), &signal, &inbox, |watch, path| {
                 let Some(name) = path.file_name() else {
                     let e = io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name");
-                    return watch.send_blocking(&tctx, &error, FileError::new("move", path, e));
+                    watch.send_blocking(&tctx, &error, FileError::new("move", path, e))?;
+                    return Ok(());
                 };
                 let dest = self.dest_dir.join(name);
-                match move_file(&path, &dest, self.overwrite) {
-                    Ok(None) => watch.send_blocking(&tctx, &outbox, dest),
+                let moved = move_file(&path, &dest, self.overwrite);
+                stop_if_told(watch)?;
+                match moved {
+                    Ok(None) => watch.send_blocking(&tctx, &outbox, dest)?,
                     Ok(Some(left)) => {
                         let e = FileError::new("remove the moved file", &path, left).with_destination(&dest);
                         watch.send_blocking(&tctx, &outbox, dest)?;
-                        watch.send_blocking(&tctx, &error, e)
+                        watch.send_blocking(&tctx, &error, e)?;
                     }
                     Err(e) => {
-                        watch.send_blocking(&tctx, &error, FileError::new("move", path, e).with_destination(dest))
+                        watch.send_blocking(&tctx, &error, FileError::new("move", path, e).with_destination(dest))?;
                     }
                 }
+                Ok(())
             });
         })
     }
 }
 
 /// The loop of a threaded component that handles one path per message: runs `each` on
-/// every path (until a shutdown), then passes the terminal signal on.
+/// every path (until a shutdown), passing other signals on, then passes the terminal signal on.
 fn each_path(
     tctx: &ThreadCtx,
-    mut watch: Watch,
+    mut watch: ControlWatch,
+    signal: &Outbox<Signal>,
     inbox: &Inbox<PathBuf>,
-    mut each: impl FnMut(&mut Watch, PathBuf) -> Result<(), Signal>,
+    mut each: impl FnMut(&mut ControlWatch, PathBuf) -> Result<(), Signal>,
 ) {
     let end = loop {
         match watch.next_blocking(tctx, inbox) {
@@ -145,10 +155,19 @@ fn each_path(
                     break stop;
                 }
             }
+            Next::Other(s) => signal.send_blocking(s),
             Next::End(s) => break s,
         }
     };
-    watch.signal().send_blocking(end);
+    // Signals set aside while a send waited came before the end.
+    watch.pass_on_blocking(signal);
+    signal.send_blocking(end);
+}
+
+/// A shutdown that arrived while a file was being read or moved stops the component before
+/// it sends anything about that file.
+fn stop_if_told(watch: &mut ControlWatch) -> Result<(), Signal> {
+    watch.check().map_or(Ok(()), Err)
 }
 
 /// Moves `from` to `to`. `Ok(Some(e))`: the file was copied, but the source could not be

@@ -7,11 +7,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Signal, pause, pause_until};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Outbox, Signal, pause, pause_until};
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
-use crate::find::{FileError, Watch};
+use crate::find::FileError;
 
 /// What notify reports, delivered into the watcher's private `_events` inbox.
 type FsEvent = notify::Result<Event>;
@@ -102,7 +102,7 @@ impl DirectoryWatcher {
         let events = b.inbox::<FsEvent>("_events");
         b.run(move |ctx| async move {
             let me = ctx.id();
-            let mut watch = Watch::new(control, signal);
+            let mut watch = ControlWatch::new(control);
             // Declared above with this type, so this cannot fail.
             let events_ref = ctx.component().inbox_ref::<FsEvent>("_events").expect("the _events inbox is declared");
             let handler = move |event: FsEvent| {
@@ -118,35 +118,35 @@ impl DirectoryWatcher {
                 Ok(w) => w,
                 Err(e) => {
                     let why = format!("DirectoryWatcher: cannot watch {}: {e}", self.dir.display());
-                    return fatal(&watch, me, why).await;
+                    return fatal(&mut watch, &signal, me, why).await;
                 }
             };
             // Listed after the watch began, so no file can slip between the two.
             if let Err(e) = state.scan(self.existing) {
                 let why = format!("DirectoryWatcher: cannot read directory {}: {e}", self.dir.display());
-                return fatal(&watch, me, why).await;
+                return fatal(&mut watch, &signal, me, why).await;
             }
             loop {
-                if let Some(stop) = watch.check().await.or_else(|| watch.take_finished()) {
-                    watch.signal().send(stop).await;
-                    return;
+                if let Some(stop) = watch.check().or_else(|| watch.take_finished()) {
+                    return end(&mut watch, &signal, stop).await;
                 }
+                watch.pass_on(&signal).await;
                 while let Some(event) = events.try_recv() {
                     state.handle(event);
                 }
                 state.settle_due(Instant::now());
                 while let Some(e) = state.errors.pop_front() {
                     if let Err(stop) = watch.send(&error, e).await {
-                        return watch.signal().send(stop).await;
+                        return end(&mut watch, &signal, stop.signal).await;
                     }
                 }
                 while let Some(path) = state.ready.pop_front() {
                     if let Err(stop) = watch.send(&outbox, path).await {
-                        return watch.signal().send(stop).await;
+                        return end(&mut watch, &signal, stop.signal).await;
                     }
                 }
                 if let Some(why) = state.gone.take() {
-                    return fatal(&watch, me, why).await;
+                    return fatal(&mut watch, &signal, me, why).await;
                 }
                 match state.next_due() {
                     Some(due) => {
@@ -159,10 +159,17 @@ impl DirectoryWatcher {
     }
 }
 
+/// Passes on the signals set aside while a send waited (they came first), then `last`.
+async fn end(watch: &mut ControlWatch, signal: &Outbox<Signal>, last: Signal) {
+    watch.pass_on(signal).await;
+    signal.send(last).await;
+}
+
 /// Reports why watching cannot go on, then ends with `ProducerFinished`.
-async fn fatal(watch: &Watch, me: ComponentId, message: String) {
-    watch.signal().send(Signal::ErrorInformation { caller: Some(me), message }).await;
-    watch.signal().send(Signal::producer_finished_by(me)).await;
+async fn fatal(watch: &mut ControlWatch, signal: &Outbox<Signal>, me: ComponentId, message: String) {
+    watch.pass_on(signal).await;
+    signal.send(Signal::ErrorInformation { caller: Some(me), message }).await;
+    signal.send(Signal::producer_finished_by(me)).await;
 }
 
 /// What is known of one name in the directory.

@@ -5,9 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Signal};
-
-use crate::find::Watch;
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Next, Outbox, Signal};
 
 /// Kamaelia's `SimpleFileWriter`: writes each message that arrives on `inbox` to a file.
 ///
@@ -87,53 +85,44 @@ impl WriteFile {
         let std = b.standard::<T, ()>();
         b.run_threaded(move |tctx| {
             let me = tctx.id();
-            let mut watch = Watch::new(std.control, std.signal);
+            let signal = std.signal;
+            let mut watch = ControlWatch::new(std.control);
             let mut out = match Output::open(&self) {
                 Ok(o) => o,
-                Err(e) => return fail(&mut watch, me, &e),
+                Err(e) => return fail(&mut watch, &signal, me, &e),
             };
             let end = loop {
-                if let Some(stop) = watch.check_blocking() {
-                    break Stop::Shutdown(stop);
-                }
-                if let Some(msg) = std.inbox.try_recv() {
-                    if let Err(e) = out.write(msg.as_ref()) {
-                        return fail(&mut watch, me, &e);
+                match watch.try_next(&std.inbox) {
+                    Some(Next::Data(msg)) => {
+                        if let Err(e) = out.write(msg.as_ref()) {
+                            return fail(&mut watch, &signal, me, &e);
+                        }
                     }
-                    continue;
+                    Some(Next::Other(s)) => signal.send_blocking(s),
+                    Some(Next::End(s)) => break s,
+                    None => {
+                        // Nothing waiting: let a reader of the file see what came so far.
+                        if let Err(e) = out.flush() {
+                            return fail(&mut watch, &signal, me, &e);
+                        }
+                        tctx.pause(None);
+                    }
                 }
-                if let Some(finished) = watch.take_finished() {
-                    break Stop::Finished(finished);
-                }
-                // Nothing waiting: let a reader of the file see what came so far.
-                if let Err(e) = out.flush() {
-                    return fail(&mut watch, me, &e);
-                }
-                tctx.pause(None);
             };
-            match end {
+            if end.is_producer_finished() {
                 // Everything that came before it is written: close and pass it on.
-                Stop::Finished(finished) => match out.commit() {
-                    Ok(()) => watch.signal().send_blocking(finished),
-                    Err(e) => fail(&mut watch, me, &e),
-                },
-                Stop::Shutdown(stop) => {
-                    if let Err(e) = out.abandon() {
-                        watch.signal().send_blocking(error_information(me, &e));
-                    }
-                    watch.signal().send_blocking(stop);
+                match out.commit() {
+                    Ok(()) => signal.send_blocking(end),
+                    Err(e) => fail(&mut watch, &signal, me, &e),
                 }
+            } else {
+                if let Err(e) = out.abandon() {
+                    signal.send_blocking(error_information(me, &e));
+                }
+                signal.send_blocking(end);
             }
         })
     }
-}
-
-/// Why the writing loop ended.
-enum Stop {
-    /// `ProducerFinished`, with the inbox drained.
-    Finished(Signal),
-    /// A shutdown: stop at once.
-    Shutdown(Signal),
 }
 
 /// A write failure, naming the file.
@@ -158,13 +147,14 @@ fn error_information(me: ComponentId, e: &WriteError) -> Signal {
 
 /// Reports an error and ends: `ErrorInformation`, then `ProducerFinished` (or a shutdown
 /// that arrived meanwhile).
-fn fail(watch: &mut Watch, me: ComponentId, e: &WriteError) {
-    watch.signal().send_blocking(error_information(me, e));
-    let end = watch.check_blocking().unwrap_or(Signal::ProducerFinished {
+fn fail(watch: &mut ControlWatch, signal: &Outbox<Signal>, me: ComponentId, e: &WriteError) {
+    signal.send_blocking(error_information(me, e));
+    let end = watch.check().unwrap_or(Signal::ProducerFinished {
         caller: Some(me),
         message: Some(format!("WriteFile stopped: cannot {} {}", e.what, e.path.display())),
     });
-    watch.signal().send_blocking(end);
+    watch.pass_on_blocking(signal);
+    signal.send_blocking(end);
 }
 
 /// Distinguishes the temporary files of one process.

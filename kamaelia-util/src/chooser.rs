@@ -4,9 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
-use axon_core::{Component, ComponentBuilder, Signal, StandardBoxes};
-
-use crate::split::{Next, Watch};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Signal, StandardBoxes};
 
 /// A command to a [`Chooser`] or [`ForwardIteratingChooser`]: which item to send next.
 ///
@@ -136,20 +134,20 @@ impl<T: Clone + Send + 'static> Chooser<T> {
         let mut b = ComponentBuilder::new("Chooser");
         let std: StandardBoxes<C, T> = b.standard();
         b.run(move |_ctx| async move {
-            let mut watch = Watch::new(std.control);
+            let mut watch = ControlWatch::new(std.control);
             let mut cursor = Cursor { index: 0, len: items.len(), looping };
             let mut first = items.first().cloned();
             let end = loop {
                 if let Some(item) = first.take() {
-                    if let Err(s) = watch.send(&std.outbox, item).await {
-                        break s;
+                    if let Err(stop) = watch.send(&std.outbox, item).await {
+                        break stop.signal;
                     }
                 }
                 match watch.next(&std.inbox).await {
                     Next::Data(cmd) => {
                         if let Some(i) = parse(cmd).and_then(|c| cursor.apply(c)) {
-                            if let Err(s) = watch.send(&std.outbox, items[i].clone()).await {
-                                break s;
+                            if let Err(stop) = watch.send(&std.outbox, items[i].clone()).await {
+                                break stop.signal;
                             }
                         }
                     }
@@ -246,13 +244,13 @@ impl<T: Clone + Send + 'static> ForwardIteratingChooser<T> {
         let mut b = ComponentBuilder::new("ForwardIteratingChooser");
         let std: StandardBoxes<C, T> = b.standard();
         b.run(move |ctx| async move {
-            let mut watch = Watch::new(std.control);
+            let mut watch = ControlWatch::new(std.control);
             let mut current = items.next();
             let mut pending = current.clone();
             let end = loop {
                 if let Some(item) = pending.take() {
-                    if let Err(s) = watch.send(&std.outbox, item).await {
-                        break s;
+                    if let Err(stop) = watch.send(&std.outbox, item).await {
+                        break stop.signal;
                     }
                 }
                 match watch.next(&std.inbox).await {

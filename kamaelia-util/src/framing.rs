@@ -8,9 +8,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use axon_core::{Component, ComponentBuilder, Outbox};
-
-use crate::split::{Next, Watch};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Outbox, Signal};
 
 /// The default maximum line length of [`ChunksToLines`] and [`LineFramer`]: 64 KiB.
 pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
@@ -357,7 +355,7 @@ impl ChunksToLines {
         let error = b.outbox::<FramingError>("error");
         let mut framer = LineFramer::with_limit(self.max, self.policy);
         b.run(move |_ctx| async move {
-            let mut watch = Watch::new(std.control);
+            let mut watch = ControlWatch::new(std.control);
             let end = loop {
                 let mut finished = None;
                 match watch.next(&std.inbox).await {
@@ -372,8 +370,8 @@ impl ChunksToLines {
                 let mut cut = None;
                 while let Some(frame) = framer.next_frame() {
                     let sent = match frame.and_then(&convert) {
-                        Ok(line) => watch.send(&std.outbox, line).await,
-                        Err(e) => watch.send(&error, e).await,
+                        Ok(line) => watch.send(&std.outbox, line).await.map_err(Signal::from),
+                        Err(e) => watch.send(&error, e).await.map_err(Signal::from),
                     };
                     if let Err(s) = sent {
                         cut = Some(s);
@@ -548,14 +546,14 @@ impl LinesToTokenlists {
         let std = b.standard::<String, Vec<String>>();
         let error: Outbox<TokenError> = b.outbox("error");
         b.run(move |_ctx| async move {
-            let mut watch = Watch::new(std.control);
+            let mut watch = ControlWatch::new(std.control);
             let end = loop {
                 match watch.next(&std.inbox).await {
                     Next::Data(line) => {
                         let sent = match split_tokens(&line) {
                             Ok(tokens) if tokens.is_empty() => Ok(()),
-                            Ok(tokens) => watch.send(&std.outbox, tokens).await,
-                            Err(e) => watch.send(&error, e).await,
+                            Ok(tokens) => watch.send(&std.outbox, tokens).await.map_err(Signal::from),
+                            Err(e) => watch.send(&error, e).await.map_err(Signal::from),
                         };
                         if let Err(s) = sent {
                             break s;

@@ -2,9 +2,7 @@
 
 use std::marker::PhantomData;
 
-use axon_core::{Component, ComponentBuilder};
-
-use crate::split::{Next, Watch};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next};
 
 /// Sort: collects every message until the stream ends, then sends them all in order (the
 /// `Sort` of Kamaelia's transcoding example, `Find -> Grep -> Sort -> Balancer -> ...`).
@@ -48,7 +46,7 @@ fn build<T: Send + 'static>(sort: impl FnOnce(&mut Vec<T>) + Send + 'static) -> 
     let mut b = ComponentBuilder::new("Sort");
     let std = b.standard::<T, T>();
     b.run(move |_ctx| async move {
-        let mut watch = Watch::new(std.control);
+        let mut watch = ControlWatch::new(std.control);
         let mut held = Vec::new();
         let mut end = loop {
             match watch.next(&std.inbox).await {
@@ -62,12 +60,12 @@ fn build<T: Send + 'static>(sort: impl FnOnce(&mut Vec<T>) + Send + 'static) -> 
             for msg in held {
                 // A shutdown that arrives while the batch goes out (delivered from another
                 // thread, or while a send waited for space) stops it before the next message.
-                if let Some(s) = watch.shutdown_requested() {
+                if let Some(s) = watch.check() {
                     end = s;
                     break;
                 }
-                if let Err(s) = watch.send(&std.outbox, msg).await {
-                    end = s;
+                if let Err(stop) = watch.send(&std.outbox, msg).await {
+                    end = stop.signal;
                     break;
                 }
             }

@@ -1,140 +1,21 @@
 //! Fanout, Router, ConditionalSplitter, TwoWaySplitter and the N-way Balancer.
-//!
-//! Also home of `Watch`, the crate-private helper the components in this crate's tuple,
-//! chooser, splitter, sort and framing modules use to send with backpressure while still
-//! hearing a shutdown.
 
-use std::collections::VecDeque;
-use std::future::{Future, poll_fn};
 use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::Poll;
 
-use axon_core::{Component, ComponentBuilder, Inbox, Outbox, Received, Signal};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Outbox, Signal};
 
-/// A component's `control` inbox plus the signals it set aside while waiting to send.
-///
-/// Every send in this crate's components goes through [`Watch::send`]: it waits for space
-/// (backpressure), but a shutdown arriving meanwhile abandons the send, so a component stuck
-/// behind a stalled consumer still stops promptly. Any other signal received while waiting
-/// is kept, in order, and handed out first by [`Watch::recv`] and [`Watch::try_signal`].
-pub(crate) struct Watch {
-    control: Inbox<Signal>,
-    deferred: VecDeque<Signal>,
-    /// Set once `ProducerFinished` has arrived: the inbox is being drained.
-    finishing: Option<Signal>,
-}
-
-/// What [`Watch::next`] found.
-pub(crate) enum Next<T> {
-    /// A message to process.
-    Data(T),
-    /// A signal that does not end the component.
-    Other(Signal),
-    /// The component should stop, passing this signal on (or, for a producer that speaks
-    /// for itself, sending its own `ProducerFinished` in place of one).
-    End(Signal),
-}
-
-impl Watch {
-    pub(crate) fn new(control: Inbox<Signal>) -> Self {
-        Watch { control, deferred: VecDeque::new(), finishing: None }
+/// Sends `msg` to every outbox in `outs`, in order (clones for all but the last), each send
+/// waiting for room; a shutdown while one waits stops it, and the rest are not sent.
+async fn send_all<T: Clone + Send + 'static>(
+    watch: &mut ControlWatch,
+    outs: &[&Outbox<T>],
+    msg: T,
+) -> Result<(), Signal> {
+    let Some((last, rest)) = outs.split_last() else { return Ok(()) };
+    for out in rest {
+        watch.send(out, msg.clone()).await?;
     }
-
-    /// The next signal, if any: set-aside ones first.
-    pub(crate) fn try_signal(&mut self) -> Option<Signal> {
-        self.deferred.pop_front().or_else(|| self.control.try_recv())
-    }
-
-    /// Waits for a signal or a message on `inbox`, signals first (as
-    /// [`Inbox::recv_with_control`]).
-    pub(crate) async fn recv<T: Send + 'static>(&mut self, inbox: &Inbox<T>) -> Received<T> {
-        if let Some(s) = self.deferred.pop_front() {
-            return Received::Control(s);
-        }
-        inbox.recv_with_control(&self.control).await
-    }
-
-    /// A shutdown waiting on `control`, if there is one; other signals found on the way are
-    /// set aside. For loops that emit many items without receiving.
-    pub(crate) fn shutdown_requested(&mut self) -> Option<Signal> {
-        while let Some(s) = self.control.try_recv() {
-            if s.is_shutdown() {
-                return Some(s);
-            }
-            self.deferred.push_back(s);
-        }
-        None
-    }
-
-    /// The next thing a component following the usual contract should do: process a
-    /// message, look at a non-terminal signal, or end with a signal to pass on.
-    ///
-    /// After `ProducerFinished` it hands out what is still in `inbox`, then
-    /// `End(ProducerFinished)`; a shutdown cuts that short. A shutdown ends at once.
-    pub(crate) async fn next<T: Send + 'static>(&mut self, inbox: &Inbox<T>) -> Next<T> {
-        loop {
-            if let Some(finished) = self.finishing.take() {
-                while let Some(s) = self.try_signal() {
-                    if s.is_shutdown() {
-                        return Next::End(s);
-                    }
-                    if !s.is_producer_finished() {
-                        self.finishing = Some(finished);
-                        return Next::Other(s);
-                    }
-                }
-                return match inbox.try_recv() {
-                    Some(msg) => {
-                        self.finishing = Some(finished);
-                        Next::Data(msg)
-                    }
-                    None => Next::End(finished),
-                };
-            }
-            match self.recv(inbox).await {
-                Received::Data(msg) => return Next::Data(msg),
-                Received::Control(s) if s.is_producer_finished() => self.finishing = Some(s),
-                Received::Control(s) if s.is_shutdown() => return Next::End(s),
-                Received::Control(s) => return Next::Other(s),
-            }
-        }
-    }
-
-    /// Sends with backpressure. If a shutdown (`ShutdownMicroprocess` or `Shutdown`) arrives
-    /// while the destination is full, the send is abandoned (the message is dropped: the
-    /// component is stopping) and the shutdown is returned.
-    pub(crate) async fn send<T: Send + 'static>(&mut self, out: &Outbox<T>, msg: T) -> Result<(), Signal> {
-        let mut sending = out.send(msg);
-        poll_fn(|cx| {
-            if Pin::new(&mut sending).poll(cx).is_ready() {
-                return Poll::Ready(Ok(()));
-            }
-            // Still waiting for space. A delivery into `control` wakes us (it is one of our
-            // inboxes), so looking here after every wake sees a shutdown as soon as it comes.
-            while let Some(s) = self.control.try_recv() {
-                if s.is_shutdown() {
-                    return Poll::Ready(Err(s));
-                }
-                self.deferred.push_back(s);
-            }
-            Poll::Pending
-        })
-        .await
-    }
-
-    /// Sends `msg` to every outbox in `outs`, in order (clones for all but the last).
-    pub(crate) async fn send_all<T: Clone + Send + 'static>(
-        &mut self,
-        outs: &[&Outbox<T>],
-        msg: T,
-    ) -> Result<(), Signal> {
-        let Some((last, rest)) = outs.split_last() else { return Ok(()) };
-        for out in rest {
-            self.send(out, msg.clone()).await?;
-        }
-        self.send(last, msg).await
-    }
+    watch.send(last, msg).await.map_err(Signal::from)
 }
 
 /// Box names a component's extra outboxes may not take: its inboxes and its `signal`.
@@ -186,13 +67,13 @@ impl<T: Clone + Send + 'static> Fanout<T> {
             }
         }
         b.run(move |_ctx| async move {
-            let mut watch = Watch::new(std.control);
+            let mut watch = ControlWatch::new(std.control);
             let mut outs: Vec<&Outbox<T>> = vec![&std.outbox];
             outs.extend(&extra);
             let end = loop {
                 match watch.next(&std.inbox).await {
                     Next::Data(msg) => {
-                        if let Err(s) = watch.send_all(&outs, msg).await {
+                        if let Err(s) = send_all(&mut watch, &outs, msg).await {
                             break s;
                         }
                     }
@@ -292,7 +173,7 @@ impl<T: Clone + Send + 'static> RouterBuilder<T> {
             rules.push((rule, idx));
         }
         b.run(move |ctx| async move {
-            let mut watch = Watch::new(std.control);
+            let mut watch = ControlWatch::new(std.control);
             let all: Vec<&Outbox<T>> = outs.iter().map(|o| o.as_ref().unwrap_or(&std.outbox)).collect();
             let end = loop {
                 match watch.next(&std.inbox).await {
@@ -308,7 +189,7 @@ impl<T: Clone + Send + 'static> RouterBuilder<T> {
                         }
                         let dests: Vec<&Outbox<T>> =
                             all.iter().zip(&hit).filter(|(_, h)| **h).map(|(o, _)| *o).collect();
-                        if let Err(s) = watch.send_all(&dests, msg).await {
+                        if let Err(s) = send_all(&mut watch, &dests, msg).await {
                             break s;
                         }
                     }
@@ -354,13 +235,13 @@ impl<T: Send + 'static> ConditionalSplitter<T> {
         let no = b.outbox::<T>("false");
         let signal = b.signal();
         b.run(move |_ctx| async move {
-            let mut watch = Watch::new(control);
+            let mut watch = ControlWatch::new(control);
             let end = loop {
                 match watch.next(&inbox).await {
                     Next::Data(msg) => {
                         let out = if condition(&msg) { &yes } else { &no };
-                        if let Err(s) = watch.send(out, msg).await {
-                            break s;
+                        if let Err(stop) = watch.send(out, msg).await {
+                            break stop.signal;
                         }
                     }
                     Next::Other(_) => {}
@@ -402,11 +283,11 @@ impl<T: Clone + Send + 'static> TwoWaySplitter<T> {
         let signal1 = b.signal();
         let signal2 = b.outbox::<Signal>("signal2");
         b.run(move |_ctx| async move {
-            let mut watch = Watch::new(control);
+            let mut watch = ControlWatch::new(control);
             let end = loop {
                 match watch.next(&inbox).await {
                     Next::Data(msg) => {
-                        if let Err(s) = watch.send_all(&[&out1, &out2], msg).await {
+                        if let Err(s) = send_all(&mut watch, &[&out1, &out2], msg).await {
                             break s;
                         }
                     }
@@ -495,7 +376,7 @@ impl<T: Send + 'static> Balancer<T> {
         let signal = b.signal();
         let signals: Vec<Outbox<Signal>> = (0..ways).map(|i| b.outbox::<Signal>(format!("signal{i}"))).collect();
         b.run(move |_ctx| async move {
-            let mut watch = Watch::new(control);
+            let mut watch = ControlWatch::new(control);
             // The way chosen last; the next choice starts looking after it.
             let mut last = ways - 1;
             let end = loop {
@@ -509,8 +390,8 @@ impl<T: Send + 'static> Balancer<T> {
                             }
                         };
                         last = choice;
-                        if let Err(s) = watch.send(&outs[choice], msg).await {
-                            break s;
+                        if let Err(stop) = watch.send(&outs[choice], msg).await {
+                            break stop.signal;
                         }
                     }
                     Next::Other(_) => {}

@@ -2,9 +2,7 @@
 
 use std::marker::PhantomData;
 
-use axon_core::{Component, ComponentBuilder, Signal};
-
-use crate::split::{Next, Watch};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Signal};
 
 /// SimpleDetupler: sends one part of each message it receives (Kamaelia's
 /// `Kamaelia.Util.Detuple.SimpleDetupler(index)`, which sends `item[index]`).
@@ -45,12 +43,12 @@ impl SimpleDetupler {
         let mut b = ComponentBuilder::new("SimpleDetupler");
         let std = b.standard::<T, U>();
         b.run(move |_ctx| async move {
-            let mut watch = Watch::new(std.control);
+            let mut watch = ControlWatch::new(std.control);
             let end = loop {
                 match watch.next(&std.inbox).await {
                     Next::Data(item) => {
-                        if let Err(s) = watch.send(&std.outbox, f(item)).await {
-                            break s;
+                        if let Err(stop) = watch.send(&std.outbox, f(item)).await {
+                            break stop.signal;
                         }
                     }
                     Next::Other(s) => std.signal.send(s).await,
@@ -103,7 +101,7 @@ impl<T: Clone + Send + 'static> Entuple<T> {
         let mut b = ComponentBuilder::new("Entuple");
         let std = b.standard::<T, Vec<T>>();
         b.run(move |ctx| async move {
-            let mut watch = Watch::new(std.control);
+            let mut watch = ControlWatch::new(std.control);
             let end = loop {
                 match watch.next(&std.inbox).await {
                     Next::Data(item) => {
@@ -111,8 +109,8 @@ impl<T: Clone + Send + 'static> Entuple<T> {
                         out.extend_from_slice(&prefix);
                         out.push(item);
                         out.extend_from_slice(&postfix);
-                        if let Err(s) = watch.send(&std.outbox, out).await {
-                            break s;
+                        if let Err(stop) = watch.send(&std.outbox, out).await {
+                            break stop.signal;
                         }
                     }
                     Next::Other(_) => {}
