@@ -51,9 +51,14 @@ async fn watch_control(control: &Inbox<Signal>, signal: &Outbox<Signal>, forward
 /// upstream to finish): it still sends its items, and its own `ProducerFinished` stands
 /// for both. Other signals are passed on.
 ///
-/// Differs from Kamaelia: the original never looks at `control`.
+/// Differs from Kamaelia: the original never looks at `control`, and sends one item per
+/// scheduler turn; this one sends up to [`TURN_BUDGET`] per turn (still yielding between
+/// batches), which lets a pipeline work in batches.
 #[derive(Debug)]
 pub struct DataSource;
+
+/// Items a [`DataSource`] sends before letting other components run.
+pub const TURN_BUDGET: usize = 64;
 
 impl DataSource {
     /// A source of `items`.
@@ -67,14 +72,18 @@ impl DataSource {
         let mut b = ComponentBuilder::new("DataSource");
         let std = b.standard::<(), T>();
         b.run(move |ctx| async move {
-            for item in items {
+            for (n, item) in items.enumerate() {
                 if let Control::Stop = watch_control(&std.control, &std.signal, false).await {
                     return;
                 }
                 std.outbox.send(item).await;
-                // One item per turn, as the original: a long (or endless) source shares the
-                // scheduler with the components consuming it.
-                yield_now().await;
+                // A long (or endless) source shares the scheduler with the components
+                // consuming it, as the original (one item per turn) does; but a turn carries
+                // up to TURN_BUDGET items, so downstream stages work in batches rather than
+                // being woken and polled once per message.
+                if (n + 1) % TURN_BUDGET == 0 {
+                    yield_now().await;
+                }
             }
             if let Control::Stop = watch_control(&std.control, &std.signal, false).await {
                 return;
