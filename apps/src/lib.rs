@@ -5,9 +5,12 @@
 //! - [`chat`]: the chat server (`chat-server`): a [`Backplane`](kamaelia_chassis::Backplane)
 //!   named `"CHAT"` and a [`ServerCore`](kamaelia_net::ServerCore) whose every connection
 //!   publishes the lines its client sends and subscribes to everyone's.
+//! - [`chat_client`]: the chat client (`chat-client`): a Textbox, a TcpClient and a
+//!   TextDisplayer in one window, or the same system on the terminal.
 //! - [`greeter`]: the greeter (`greeter`): answers each line `L` with `hello L`.
-//! - [`logwatch`]: `tail -f | grep` as components (`logwatch`), optionally served over TCP.
 //! - [`shutdown`]: running a system until Ctrl-C, shared by the servers' binaries.
+//! - [`transcode`]: the stoppable, resumable transcode-and-upload batch job (`cargo xtask
+//!   transcode`): Find, Grep, Sort, a Balancer and N Pipeline(Transcoder, Uploader) in a Graphline.
 //!
 //! ```
 //! use apps::chat::ChatServer;
@@ -21,6 +24,7 @@
 //! ```
 
 pub mod chat;
+pub mod chat_client;
 pub mod greeter;
 pub mod logwatch;
 pub mod shutdown;

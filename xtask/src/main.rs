@@ -5,14 +5,22 @@ mod bench;
 
 use std::process::{Command, ExitCode};
 
-/// One step of CI: a description and a cargo command line.
-const CI_STEPS: &[(&str, &[&str])] = &[
-    ("tests (README's test command)", &["test", "--workspace"]),
-    ("formatting", &["fmt", "--all", "--check"]),
-    ("lints", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+/// One step of CI: a description and the program and arguments it runs (`cargo` means the
+/// cargo running xtask). `.ci/run` installs what these need, then runs exactly these.
+const CI_STEPS: &[(&str, &str, &[&str])] = &[
+    ("tests (README's test command)", "cargo", &["test", "--workspace"]),
+    ("formatting", "cargo", &["fmt", "--all", "--check"]),
+    ("lints", "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
     (
         "benchmarks, quick mode (each workload tiny, results checked)",
+        "cargo",
         &["run", "--quiet", "--package", "xtask", "--", "bench", "--quick"],
+    ),
+    (
+        "a real window under Xvfb: a line typed into the chat client reaches another client \
+         (screenshot in target/ci-artifacts/)",
+        "bash",
+        &[".ci/xvfb-check.sh"],
     ),
 ];
 
@@ -21,16 +29,17 @@ pub(crate) fn cargo() -> String {
 }
 
 fn ci() -> ExitCode {
-    for (what, args) in CI_STEPS {
-        eprintln!("xtask ci: {what}: cargo {}", args.join(" "));
-        match Command::new(cargo()).args(*args).status() {
+    for (what, program, args) in CI_STEPS {
+        let program = if *program == "cargo" { cargo() } else { program.to_string() };
+        eprintln!("xtask ci: {what}: {program} {}", args.join(" "));
+        match Command::new(&program).args(*args).status() {
             Ok(s) if s.success() => {}
             Ok(s) => {
                 eprintln!("xtask ci: {what} failed ({s})");
                 return ExitCode::FAILURE;
             }
             Err(e) => {
-                eprintln!("xtask ci: could not run cargo: {e}");
+                eprintln!("xtask ci: could not run {program}: {e}");
                 return ExitCode::FAILURE;
             }
         }
@@ -43,7 +52,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   ci      run what CI runs: the tests, cargo fmt --check, cargo clippy -D warnings,
-          and the benchmarks' quick mode
+          the benchmarks' quick mode, and the chat client's window check under Xvfb
   bench   run the benchmarks side by side with the peers and write docs/benchmarks/<date>.md
           (`cargo xtask bench --help` for options)";
 
