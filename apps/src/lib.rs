@@ -28,6 +28,7 @@ pub mod chat_client;
 pub mod greeter;
 pub mod logwatch;
 pub mod shutdown;
+pub mod transcode;
 
 /// Line framing shared by the text protocols: lines end at LF or CRLF, and a line longer than
 /// this many bytes (its terminator not counted) is refused with an error line to its sender.

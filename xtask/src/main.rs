@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's automation. `ci` runs exactly what `.ci/run` runs; `bench`
-//! runs our system side by side with its peers and writes a report.
+//! runs our system side by side with its peers and writes a report; `transcode` runs the
+//! transcode-and-upload batch job (`apps::transcode`).
 
 mod bench;
+mod transcode;
 
 use std::process::{Command, ExitCode};
 
@@ -54,13 +56,16 @@ commands:
   ci      run what CI runs: the tests, cargo fmt --check, cargo clippy -D warnings,
           the benchmarks' quick mode, and the chat client's window check under Xvfb
   bench   run the benchmarks side by side with the peers and write docs/benchmarks/<date>.md
-          (`cargo xtask bench --help` for options)";
+          (`cargo xtask bench --help` for options)
+  transcode  transcode videos with ffmpeg and upload them, stoppable and resumable
+          (`cargo xtask transcode --help` for options)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench::main(&args[1..]),
+        Some("transcode") => transcode::main(&args[1..]),
         Some(bench::CHILD) => bench::child_main(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
