@@ -173,7 +173,14 @@ fn snapshot_of(roots: Vec<Component>) -> Snapshot {
         components.insert(info.id, info);
         links.extend(ls);
     }
-    Snapshot { components: components.into_values().collect(), links: links.into_iter().collect() }
+    // A box can outlive its component (a Handle's inbox, say, still linked from a live
+    // outbox): a link to or from a component that is gone names nothing the snapshot shows,
+    // so it is left out rather than exported dangling.
+    let links = links
+        .into_iter()
+        .filter(|l| components.contains_key(&l.source.component) && components.contains_key(&l.sink.component))
+        .collect();
+    Snapshot { components: components.into_values().collect(), links }
 }
 
 /// Python's `repr` of a string, as Axon's Introspector prints box names inside node ids.
@@ -199,7 +206,7 @@ fn py_repr(s: &str) -> String {
 }
 
 /// Quotes a token for the visualiser's tokeniser (`lines_to_tokenlists`): double quotes,
-/// with backslash escapes for quotes and backslashes inside.
+/// with backslash escapes for quotes and backslashes inside, control characters as spaces.
 fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -207,7 +214,9 @@ fn quote(s: &str) -> String {
         if ch == '"' || ch == '\\' {
             out.push('\\');
         }
-        out.push(ch);
+        // The protocol is line-based: a newline (or any control character) inside a name
+        // would split a command, so it becomes a space.
+        out.push(if ch.is_control() { ' ' } else { ch });
     }
     out.push('"');
     out

@@ -357,3 +357,38 @@ fn a_blocked_sender_without_a_cycle_is_not_a_deadlock() {
     assert!(sched.detect_deadlocks().is_empty());
     assert!(snap.deadlocks().is_empty());
 }
+
+/// A link to a box whose component is gone (an inbox kept alive by the link alone) is left
+/// out of the snapshot, so the exports never name a node they did not add.
+#[test]
+fn links_to_components_that_are_gone_are_left_out() {
+    let mut b = axon_core::ComponentBuilder::new("Source");
+    let _out = b.outbox::<u8>("outbox");
+    let source = b.run(|_| async {});
+    {
+        let mut b = axon_core::ComponentBuilder::new("Gone");
+        let _inbox = b.inbox::<u8>("inbox");
+        let gone = b.run(|_| async {});
+        axon_core::link((&source, "outbox"), (&gone, "inbox")).unwrap();
+    }
+    let sched = axon_core::Scheduler::new();
+    sched.activate(&source).unwrap();
+    let snap = sched.snapshot();
+    assert!(snap.links.is_empty(), "{:?}", snap.links);
+    assert!(!snap.to_introspector().contains("ADD LINK \"(") , "{}", snap.to_introspector());
+}
+
+/// A component name with a newline in it cannot split an Introspector command line.
+#[test]
+fn control_characters_in_names_do_not_break_protocol_lines() {
+    let mut b = axon_core::ComponentBuilder::named("two\nlines");
+    let _inbox = b.inbox::<u8>("inbox");
+    let c = b.run(|_| async {});
+    let sched = axon_core::Scheduler::new();
+    sched.activate(&c).unwrap();
+    let text = sched.snapshot().to_introspector();
+    for line in text.lines() {
+        assert!(line == "DEL ALL" || line.starts_with("ADD "), "a broken line: {line:?}");
+    }
+    assert!(text.contains("\"two lines\""), "{text}");
+}
