@@ -375,7 +375,7 @@ fn links_to_components_that_are_gone_are_left_out() {
     sched.activate(&source).unwrap();
     let snap = sched.snapshot();
     assert!(snap.links.is_empty(), "{:?}", snap.links);
-    assert!(!snap.to_introspector().contains("ADD LINK \"(") , "{}", snap.to_introspector());
+    assert!(!snap.to_introspector().contains("ADD LINK \"("), "{}", snap.to_introspector());
 }
 
 /// A component name with a newline in it cannot split an Introspector command line.

@@ -72,6 +72,12 @@ pub(crate) fn command(python: &Path, workload: Workload, size: Size) -> Command 
         Workload::Ring => "ring.py",
         Workload::Pipeline => "pipeline.py",
         Workload::Spawn => "spawn.py",
+        // Not run on Axon (`Workload::systems`): a command that says so.
+        Workload::Chat | Workload::Echo | Workload::Idle | Workload::LogFollow => {
+            let mut cmd = Command::new(python);
+            cmd.arg("-c").arg(format!("raise SystemExit('no Axon script for {}')", workload.name()));
+            return cmd;
+        }
     };
     let mut cmd = Command::new(python);
     // A debug.conf in the working directory would change Axon's behaviour (reference §5):

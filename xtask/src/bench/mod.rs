@@ -8,6 +8,8 @@
 
 mod axon_py;
 mod child;
+mod logfile;
+mod net_driver;
 mod ours;
 mod plan;
 mod report;
@@ -68,8 +70,64 @@ pub(crate) struct SpawnRun {
     pub(crate) started: u64,
 }
 
+/// What one chat fan-out run reports.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ChatRun {
+    /// Seconds from the first line sent until the last client has every line.
+    pub(crate) run_s: f64,
+    /// Data lines received, over all clients.
+    pub(crate) delivered: u64,
+    /// Clients that received every line of every client, each sender's lines in order.
+    pub(crate) complete_clients: u64,
+    /// Median, over every line delivered, of the time from its sending to its arrival, in us.
+    pub(crate) median_us: f64,
+    /// The 99th percentile of the same.
+    pub(crate) p99_us: f64,
+    /// What went wrong first, if anything did (a closed connection, a line out of order).
+    pub(crate) problem: Option<String>,
+}
+
+/// What one echo run reports.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct EchoRun {
+    /// Round trips made (after the warm-up).
+    pub(crate) round_trips: u64,
+    /// Round trips whose answer was exactly the message sent.
+    pub(crate) correct: u64,
+    /// Median round trip, in us.
+    pub(crate) median_us: f64,
+    /// The 99th percentile round trip, in us.
+    pub(crate) p99_us: f64,
+}
+
+/// What one idle-cost run reports.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct IdleRun {
+    /// Connections open and served when the measured window started.
+    pub(crate) connections: u64,
+    /// Of those, connections still served after it (a line from one reached them all).
+    pub(crate) alive_after: u64,
+    /// CPU seconds (user + system) the whole process used during the window.
+    pub(crate) cpu_s: f64,
+    /// The window's length in seconds.
+    pub(crate) window_s: f64,
+}
+
+/// What one log-follow run reports.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct LogRun {
+    /// Seconds from start until the last matching line is written.
+    pub(crate) run_s: f64,
+    /// The log's size in bytes.
+    pub(crate) bytes: u64,
+    /// Matching lines written.
+    pub(crate) matched: u64,
+    /// Matching lines as `grep -c` counts them.
+    pub(crate) expected: u64,
+}
+
 /// A figure reported for a workload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Metric {
     /// Milliseconds to create and activate (hackysack).
@@ -86,6 +144,16 @@ pub(crate) enum Metric {
     UsPerComponent,
     /// Resident bytes per idle component (spawn).
     BytesPerComponent,
+    /// Lines delivered per second, over all clients (chat).
+    LinesPerS,
+    /// Median latency in microseconds (chat: send to arrival; echo: round trip).
+    MedianUs,
+    /// 99th percentile latency in microseconds.
+    P99Us,
+    /// CPU milliseconds per 10 s of holding idle connections (idle).
+    CpuMsPer10s,
+    /// Megabytes (10^6 bytes) of log per second (log follow).
+    MbPerS,
 }
 
 impl Metric {
@@ -98,16 +166,21 @@ impl Metric {
             Metric::MsgsPerS => "messages per second",
             Metric::UsPerComponent => "us per component",
             Metric::BytesPerComponent => "resident bytes per component",
+            Metric::LinesPerS => "lines delivered per second",
+            Metric::MedianUs => "median latency (us)",
+            Metric::P99Us => "p99 latency (us)",
+            Metric::CpuMsPer10s => "CPU ms per 10 s",
+            Metric::MbPerS => "MB/s",
         }
     }
 
     pub(crate) fn higher_is_better(self) -> bool {
-        matches!(self, Metric::MsgsPerS)
+        matches!(self, Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS)
     }
 }
 
 /// Median, min and max of a figure over the runs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Stats {
     pub(crate) median: f64,
     pub(crate) min: f64,
@@ -130,7 +203,7 @@ impl Stats {
 }
 
 /// How a system fared on one case.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub(crate) enum Outcome {
     /// Measured: each figure over the runs.
@@ -142,16 +215,19 @@ pub(crate) enum Outcome {
 }
 
 /// One system on one case.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub(crate) system: System,
     /// The size this system ran at (it may be scaled down from the case's).
     pub(crate) size: Option<Size>,
     pub(crate) outcome: Outcome,
+    /// Which invocation of the suite measured it (an index into the report's `runs`).
+    #[serde(default)]
+    pub(crate) run: usize,
 }
 
 /// One case with every system's entry.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct CaseResult {
     pub(crate) workload: Workload,
     pub(crate) size: Size,
@@ -164,6 +240,8 @@ type Samples = Vec<(Metric, Vec<f64>)>;
 /// Command-line options of `cargo xtask bench`.
 #[derive(Debug, Default)]
 struct Options {
+    /// The arguments as given, for the report.
+    args: Vec<String>,
     quick: bool,
     only: Vec<String>,
     runs: Option<usize>,
@@ -174,13 +252,15 @@ const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--only NAME[,NAME
 
   --quick    every workload at a tiny size, one run each, results checked; Axon only if its
              venv exists already; results go to a temporary directory
-  --only     run only these workloads (hackysack, hackysack-kick, ring, pipeline, spawn)
-             and/or systems (ours-1t, ours-2t, tokio-ct, tokio-mt, threads, axon)
+  --only     run only these workloads (hackysack, hackysack-kick, ring, pipeline, spawn, chat,
+             echo, idle, log-follow) and/or systems (ours-1t, ours-2t, tokio-ct, tokio-mt,
+             threads, axon, grep); their figures are merged into the day's report (replacing
+             the same workload, size and system there), which a run without --only rewrites
   --runs N   runs per figure (default 5; 1 with --quick)
   --out DIR  where the report goes (default docs/benchmarks, or a temporary directory)";
 
 fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options::default();
+    let mut o = Options { args: args.to_vec(), ..Options::default() };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -252,7 +332,9 @@ fn run_suite(opts: &Options) -> ExitCode {
     };
     let wanted_system =
         |s: System| !opts.only.iter().any(|n| System::from_id(n).is_some()) || opts.only.iter().any(|n| *n == s.id());
-    let axon = if wanted_system(System::Axon) { axon_py::prepare(opts.quick) } else { Err("not selected".into()) };
+    let cases: Vec<plan::Case> = plan::cases(opts.quick).into_iter().filter(|c| wanted_workload(c.workload)).collect();
+    let axon_wanted = wanted_system(System::Axon) && cases.iter().any(|c| c.workload.systems().contains(&System::Axon));
+    let axon = if axon_wanted { axon_py::prepare(opts.quick) } else { Err("not selected".into()) };
     if let Err(why) = &axon {
         eprintln!("xtask bench: Axon peer skipped: {why}");
     }
@@ -267,18 +349,32 @@ fn run_suite(opts: &Options) -> ExitCode {
     let load_at_start = report::load_average();
     let mut results = Vec::new();
     let mut failures = 0;
-    for case in plan::cases(opts.quick) {
-        if !wanted_workload(case.workload) {
-            continue;
-        }
+    let mut logs = Vec::new();
+    for case in cases {
+        // The log-follow workload's file, made once for every system's runs.
+        let data = match case.size {
+            Size::LogFollow { bytes } => {
+                let made = logfile::ensure(bytes);
+                match &made {
+                    Ok(path) => logs.push(path.clone()),
+                    Err(e) => {
+                        failures += 1;
+                        eprintln!("xtask bench: {}: FAILED: {e}", case.workload.name());
+                    }
+                }
+                made.map(drop)
+            }
+            _ => Ok(()),
+        };
         // Each system's size, or why it does not run.
         let mut systems: Vec<(System, Result<Size, String>)> = Vec::new();
-        for &system in System::ALL {
+        for &system in case.workload.systems() {
             if !wanted_system(system) {
                 continue;
             }
-            let size = match (system, &axon) {
-                (System::Axon, Err(why)) => case.size_for(system).and(Err(why.clone())),
+            let size = match (system, &axon, &data) {
+                (_, _, Err(why)) => case.size_for(system).and(Err(why.clone())),
+                (System::Axon, Err(why), _) => case.size_for(system).and(Err(why.clone())),
                 _ => case.size_for(system),
             };
             systems.push((system, size));
@@ -329,19 +425,26 @@ fn run_suite(opts: &Options) -> ExitCode {
             .zip(progress)
             .map(|((system, size), state)| match (size, state) {
                 (Err(reason), _) => {
-                    Entry { system, size: case.size_for(system).ok(), outcome: Outcome::Skipped { reason } }
+                    Entry { system, size: case.size_for(system).ok(), outcome: Outcome::Skipped { reason }, run: 0 }
                 }
-                (Ok(size), Err(reason)) => Entry { system, size: Some(size), outcome: Outcome::Failed { reason } },
+                (Ok(size), Err(reason)) => {
+                    Entry { system, size: Some(size), outcome: Outcome::Failed { reason }, run: 0 }
+                }
                 (Ok(size), Ok(figures)) => Entry {
                     system,
                     size: Some(size),
                     outcome: Outcome::Measured {
                         figures: figures.into_iter().filter_map(|(m, vs)| Stats::of(vs).map(|st| (m, st))).collect(),
                     },
+                    run: 0,
                 },
             })
             .collect();
         results.push(CaseResult { workload: case.workload, size: case.size, entries });
+    }
+    // The generated logs are large (256 MB in full mode) and quick to make again.
+    for path in logs {
+        let _ = std::fs::remove_file(path);
     }
     let elapsed = started.elapsed();
     let out_dir = opts.out.clone().unwrap_or_else(|| {
@@ -351,10 +454,25 @@ fn run_suite(opts: &Options) -> ExitCode {
             workspace_root().join("docs").join("benchmarks")
         }
     });
-    let meta = report::Meta::gather(opts.quick, runs, elapsed, load_at_start, &axon);
-    let stem =
-        if opts.only.is_empty() { meta.date.clone() } else { format!("{}-only-{}", meta.date, opts.only.join("-")) };
-    match report::write(&out_dir, &stem, &meta, &results) {
+    let command =
+        std::iter::once("cargo xtask bench").chain(opts.args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
+    let meta = report::Meta::gather(command, opts.quick, runs, elapsed, load_at_start, &axon);
+    let stem = meta.date.clone();
+    // A run of some workloads (--only) adds its figures to the day's report; a run of all of
+    // them writes the report afresh.
+    let report = if opts.only.is_empty() {
+        report::Report::new(meta, results)
+    } else {
+        match report::Report::read(&out_dir, &stem) {
+            Ok(Some(earlier)) if earlier.mode() == meta.mode() => earlier.merge(meta, results),
+            Ok(_) => report::Report::new(meta, results),
+            Err(e) => {
+                eprintln!("xtask bench: cannot add to the report in {}: {e}", out_dir.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    match report::write(&out_dir, &stem, &report) {
         Ok((md, json)) => eprintln!("xtask bench: wrote {} and {}", md.display(), json.display()),
         Err(e) => {
             eprintln!("xtask bench: could not write the report to {}: {e}", out_dir.display());
@@ -414,6 +532,56 @@ fn check(workload: Workload, size: Size, value: serde_json::Value) -> Result<Vec
                 (Metric::UsPerComponent, r.total_s * 1e6 / components as f64),
                 (Metric::BytesPerComponent, r.rss_delta_bytes as f64 / components as f64),
             ])
+        }
+        (Workload::Chat, Size::Chat { clients, lines }) => {
+            let r: ChatRun = serde_json::from_value(value).map_err(parse_err)?;
+            let expected = (clients * clients) as u64 * lines;
+            if r.delivered != expected || r.complete_clients != clients as u64 {
+                return Err(format!(
+                    "{} of {expected} lines delivered; {} of {clients} clients got every line in order{}",
+                    r.delivered,
+                    r.complete_clients,
+                    r.problem.map(|p| format!(" ({p})")).unwrap_or_default()
+                ));
+            }
+            Ok(vec![
+                (Metric::LinesPerS, expected as f64 / r.run_s),
+                (Metric::MedianUs, r.median_us),
+                (Metric::P99Us, r.p99_us),
+            ])
+        }
+        (Workload::Echo, Size::Echo { round_trips, .. }) => {
+            let r: EchoRun = serde_json::from_value(value).map_err(parse_err)?;
+            if r.round_trips != round_trips || r.correct != round_trips {
+                return Err(format!(
+                    "{} round trips of {round_trips}, {} answered with the message sent",
+                    r.round_trips, r.correct
+                ));
+            }
+            Ok(vec![(Metric::MedianUs, r.median_us), (Metric::P99Us, r.p99_us)])
+        }
+        (Workload::Idle, Size::Idle { connections, .. }) => {
+            let r: IdleRun = serde_json::from_value(value).map_err(parse_err)?;
+            if r.connections != connections as u64 || r.alive_after != connections as u64 {
+                return Err(format!(
+                    "{} of {connections} connections served before the window, {} after it",
+                    r.connections, r.alive_after
+                ));
+            }
+            if r.window_s <= 0.0 {
+                return Err("an empty measuring window".into());
+            }
+            Ok(vec![(Metric::CpuMsPer10s, r.cpu_s * 1e3 * 10.0 / r.window_s)])
+        }
+        (Workload::LogFollow, Size::LogFollow { .. }) => {
+            let r: LogRun = serde_json::from_value(value).map_err(parse_err)?;
+            if r.matched != r.expected {
+                return Err(format!("{} matching lines written, grep -c counts {}", r.matched, r.expected));
+            }
+            if r.expected == 0 {
+                return Err("no line of the log matches: the check proves nothing".into());
+            }
+            Ok(vec![(Metric::MbPerS, r.bytes as f64 / 1e6 / r.run_s)])
         }
         (w, s) => Err(format!("internal error: workload {} with size {s}", w.name())),
     }
@@ -515,6 +683,44 @@ mod tests {
         );
         let short = json!({"total_s": 0.001, "rss_delta_bytes": 500_000, "started": 999});
         assert!(check(Workload::Spawn, size, short).is_err());
+    }
+
+    #[test]
+    fn chat_checks_every_line_reached_every_client() {
+        let size = Size::Chat { clients: 2, lines: 10 };
+        let ok = json!({"run_s": 0.5, "delivered": 40, "complete_clients": 2, "median_us": 10.0, "p99_us": 20.0,
+                        "problem": null});
+        assert_eq!(
+            check(Workload::Chat, size, ok).unwrap(),
+            [(Metric::LinesPerS, 80.0), (Metric::MedianUs, 10.0), (Metric::P99Us, 20.0)]
+        );
+        let lost = json!({"run_s": 0.5, "delivered": 39, "complete_clients": 1, "median_us": 10.0, "p99_us": 20.0,
+                          "problem": "client 1: closed"});
+        assert!(check(Workload::Chat, size, lost).unwrap_err().contains("client 1: closed"));
+        let jumbled = json!({"run_s": 0.5, "delivered": 40, "complete_clients": 1, "median_us": 1.0, "p99_us": 2.0,
+                             "problem": null});
+        assert!(check(Workload::Chat, size, jumbled).is_err());
+    }
+
+    #[test]
+    fn echo_idle_and_log_follow_are_checked() {
+        let size = Size::Echo { round_trips: 100, message_bytes: 32 };
+        let ok = json!({"round_trips": 100, "correct": 100, "median_us": 20.0, "p99_us": 40.0});
+        assert_eq!(check(Workload::Echo, size, ok).unwrap(), [(Metric::MedianUs, 20.0), (Metric::P99Us, 40.0)]);
+        let garbled = json!({"round_trips": 100, "correct": 99, "median_us": 20.0, "p99_us": 40.0});
+        assert!(check(Workload::Echo, size, garbled).is_err());
+
+        let size = Size::Idle { connections: 50, millis: 500 };
+        let ok = json!({"connections": 50, "alive_after": 50, "cpu_s": 0.001, "window_s": 0.5});
+        assert_eq!(check(Workload::Idle, size, ok).unwrap(), [(Metric::CpuMsPer10s, 20.0)]);
+        let dropped = json!({"connections": 50, "alive_after": 49, "cpu_s": 0.0, "window_s": 0.5});
+        assert!(check(Workload::Idle, size, dropped).is_err());
+
+        let size = Size::LogFollow { bytes: 2_000_000 };
+        let ok = json!({"run_s": 0.5, "bytes": 2_000_000, "matched": 7, "expected": 7});
+        assert_eq!(check(Workload::LogFollow, size, ok).unwrap(), [(Metric::MbPerS, 4.0)]);
+        let short = json!({"run_s": 0.5, "bytes": 2_000_000, "matched": 6, "expected": 7});
+        assert!(check(Workload::LogFollow, size, short).unwrap_err().contains("grep -c"));
     }
 
     #[test]

@@ -2,18 +2,29 @@
 //! a circular `Pipeline` for the ring, `DataSource` -> `PureTransformer`s -> a sink in a
 //! `Pipeline` for throughput, hackysack players delivering straight into each other's inboxes
 //! as the Kamaelia original does. Run on `Scheduler::new()` or `threads(2)`.
+//!
+//! The networking workloads run the real servers on `kamaelia_net::scheduler()` (the
+//! single-thread scheduler whose idle wait is the selector) in the background: the chat server
+//! of `apps::chat`, and a ServerCore whose protocol is a `PassThrough` (Kamaelia's echo
+//! protocol). Log follow is the logwatch pipeline, `Follow` (from the start, stopping at the
+//! end) -> `Grep` -> `Printer`, on `Scheduler::new()` or `threads(2)`.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axon_core::{Component, ComponentBuilder, InboxRef, Received, Scheduler, Signal};
 use kamaelia_chassis::Pipeline;
-use kamaelia_util::{DataSource, PureTransformer};
+use kamaelia_file::{Follow, Grep, Printer};
+use kamaelia_net::ServerCore;
+use kamaelia_util::{DataSource, PassThrough, PureTransformer};
 use rand::Rng;
 
 use super::child::{Live, vm_rss_bytes};
-use super::{HackysackRun, PipelineRun, RingRun, SpawnRun};
+use super::logfile::{self, LineCounter};
+use super::{HackysackRun, LogRun, PipelineRun, RingRun, SpawnRun};
 
 fn scheduler(threads: usize) -> Scheduler {
     Scheduler::builder().threads(threads).build()
@@ -209,4 +220,50 @@ pub(crate) fn spawn(threads: usize, n: usize) -> (SpawnRun, Live) {
     let total_s = start.elapsed().as_secs_f64();
     let rss_delta_bytes = vm_rss_bytes() - before;
     (SpawnRun { total_s, rss_delta_bytes, started: started.load(Ordering::Relaxed) as u64 }, live)
+}
+
+/// The chat server (`apps::chat::ChatServer`, its defaults, port 0) running in the background
+/// on `kamaelia_net::scheduler()`: where it listens, and what keeps it running.
+pub(crate) fn chat_server() -> Result<(SocketAddr, Live), String> {
+    let sched = kamaelia_net::scheduler().map_err(|e| format!("cannot make the scheduler: {e}"))?;
+    let chat = apps::chat::ChatServer::new().port(0).listen().map_err(|e| format!("cannot listen: {e}"))?;
+    chat.activate(&sched).map_err(|e| format!("cannot activate the chat server: {e}"))?;
+    let addr = chat.local_addr;
+    Ok((addr, Box::new((sched.background(), chat))))
+}
+
+/// A ServerCore whose protocol echoes what it receives (a `PassThrough` of byte chunks:
+/// Kamaelia's `EchoProtocol`), in the background on `kamaelia_net::scheduler()`.
+pub(crate) fn echo_server() -> Result<(SocketAddr, Live), String> {
+    let sched = kamaelia_net::scheduler().map_err(|e| format!("cannot make the scheduler: {e}"))?;
+    let server = ServerCore::new(|_conn| PassThrough::<Vec<u8>>::new())
+        .port(0)
+        .listen()
+        .map_err(|e| format!("cannot listen: {e}"))?;
+    sched.activate(&server.component).map_err(|e| format!("cannot activate the server: {e}"))?;
+    let addr = server.local_addr;
+    Ok((addr, Box::new((sched.background(), server))))
+}
+
+/// `Pipeline(Follow(path, from the start, stopping at its end), Grep(PATTERN), Printer)`,
+/// boxes bounded as logwatch's are, the printer writing to a sink that counts lines.
+pub(crate) fn log_follow(threads: usize, path: &Path) -> Result<LogRun, String> {
+    let bytes = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+    let sched = scheduler(threads);
+    let matched = Arc::new(AtomicU64::new(0));
+    let follow = Follow::new(path).from_start(true).stop_at_eof(true);
+    follow.check().map_err(|e| e.to_string())?;
+    let grep = Grep::new(logfile::PATTERN).map_err(|e| e.to_string())?;
+    let pipeline = Pipeline::builder()
+        .box_size(apps::logwatch::PIPELINE_BOX)
+        .child(follow.build())
+        .child(grep.build())
+        .child(Printer::new().writer(LineCounter(matched.clone())).build())
+        .build()
+        .map_err(|e| format!("cannot build the pipeline: {e}"))?;
+    let start = Instant::now();
+    sched.activate(&pipeline).map_err(|e| format!("cannot activate the pipeline: {e}"))?;
+    sched.run();
+    let run_s = start.elapsed().as_secs_f64();
+    Ok(LogRun { run_s, bytes, matched: matched.load(Ordering::Relaxed), expected: logfile::grep_count(path)? })
 }
