@@ -305,6 +305,14 @@ impl Component {
         Ok(())
     }
 
+    /// Removes the outgoing link of one of its boxes, whoever made it (a debug console's
+    /// `unlink`); returns whether there was one. Messages already delivered stay where they
+    /// are. A [`Linkage`] handle from that link becomes stale (unlinking it is a no-op).
+    pub fn unlink_box(&self, name: &str) -> Result<bool, LinkError> {
+        let node = self.core.find_box(name).ok_or_else(|| LinkError::no_such_box(self, name))?;
+        Ok(node.unlink_out())
+    }
+
     /// A typed reference to one of its inboxes, for delivering to it directly (Axon's
     /// `_deliver`, and how hackysack players kick the sack) or from outside a component.
     pub fn inbox_ref<T: Send + 'static>(&self, name: &str) -> Result<crate::InboxRef<T>, LinkError> {

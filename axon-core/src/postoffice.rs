@@ -396,6 +396,8 @@ pub(crate) trait AnyNode: Send + Sync + 'static {
     fn link_dyn(self: Arc<Self>, dst: Arc<dyn AnyNode>, capacity: Option<usize>) -> Result<u64, LinkFault>;
     /// Removes this node's outgoing link if it is still link `link_id`; true if it did.
     fn unlink_if(self: Arc<Self>, link_id: u64) -> bool;
+    /// Removes this node's outgoing link, whoever made it; true if there was one.
+    fn unlink_out(self: Arc<Self>) -> bool;
     /// Removes every link into or out of this node.
     fn isolate_dyn(self: Arc<Self>);
     fn stats(&self) -> NodeStats;
@@ -442,6 +444,14 @@ impl<T: Send + 'static> AnyNode for Node<T> {
             Self::unlink_locked(&self);
         }
         current
+    }
+    fn unlink_out(self: Arc<Self>) -> bool {
+        let _t = TOPOLOGY.lock();
+        let linked = self.inner.lock().target().is_some();
+        if linked {
+            Self::unlink_locked(&self);
+        }
+        linked
     }
     fn isolate_dyn(self: Arc<Self>) {
         let _t = TOPOLOGY.lock();

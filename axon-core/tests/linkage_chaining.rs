@@ -235,3 +235,21 @@ fn unlinking_a_stale_linkage_leaves_a_newer_link_between_the_same_boxes() {
     unlink(&new);
     assert!(!sa.outbox.is_linked());
 }
+
+/// `Component::unlink_box` removes a box's outgoing link whoever made it: later sends stop
+/// at the box, what was delivered stays, and the maker's Linkage becomes a no-op.
+#[test]
+fn unlink_box_removes_a_boxs_outgoing_link_whoever_made_it() {
+    let (a, sa) = common::standard("A");
+    let (b, sb) = common::standard("B");
+    let l = link((&a, "outbox"), (&b, "inbox")).unwrap();
+    sa.outbox.try_send(1).unwrap();
+    assert_eq!(a.unlink_box("outbox"), Ok(true));
+    assert_eq!(a.unlink_box("outbox"), Ok(false), "nothing left to unlink");
+    sa.outbox.try_send(2).unwrap();
+    assert_eq!(sb.inbox.try_recv(), Some(1));
+    assert_eq!(sb.inbox.try_recv(), None);
+    assert_eq!(sa.outbox.buffered(), 1);
+    unlink(&l);
+    assert!(a.unlink_box("nope").is_err());
+}

@@ -40,6 +40,7 @@ mod null;
 mod surface;
 mod text;
 mod ticker;
+mod topology;
 mod window;
 
 pub use button::{Button, ButtonBuilder, Click, button_face};
@@ -53,4 +54,5 @@ pub use null::{NullDisplay, SurfaceInfo};
 pub use surface::{Rect, Rgb, Surface};
 pub use text::{CURSOR, TextDisplayer, TextDisplayerBuilder, TextPane, TextStyle, Textbox, TextboxBuilder, wrap};
 pub use ticker::{Ticker, TickerBuilder, TickerPane, TickerStyle};
+pub use topology::*;
 pub use window::WindowDisplay;

@@ -21,6 +21,8 @@ struct Args {
     /// Chat on the terminal (stdin and stdout) instead of in a window.
     #[arg(long)]
     tty: bool,
+    #[command(flatten)]
+    debug: apps::appflags::DebugFlags,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,7 +48,9 @@ fn main() -> anyhow::Result<()> {
         system
     };
     sched.activate(&system)?;
-    apps::shutdown::run_until_interrupted(&sched, &[system])?;
+    let extras = args.debug.start("chat-client", &sched, std::slice::from_ref(&system))?;
+    let top = [vec![system], extras.components()].concat();
+    apps::shutdown::run_until_interrupted(&sched, &top)?;
     if outcome.failed() {
         std::process::exit(1);
     }

@@ -22,6 +22,8 @@ struct Args {
     /// At most this many clients at once; one more is told the server is full and closed.
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
+    #[command(flatten)]
+    debug: apps::appflags::DebugFlags,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +40,7 @@ fn main() -> anyhow::Result<()> {
     writeln!(out, "Chat server running on port {}", chat.local_addr.port())?;
     out.flush()?;
     drop(out);
-    apps::shutdown::run_until_interrupted(&sched, &chat.components())
+    let extras = args.debug.start("chat-server", &sched, &chat.components())?;
+    let top = [chat.components(), extras.components()].concat();
+    apps::shutdown::run_until_interrupted(&sched, &top)
 }

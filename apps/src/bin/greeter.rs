@@ -18,6 +18,8 @@ struct Args {
     /// The port to listen on (0: any free port; the one chosen is printed).
     #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
+    #[command(flatten)]
+    debug: apps::appflags::DebugFlags,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +35,7 @@ fn main() -> anyhow::Result<()> {
     writeln!(out, "Greeter running on port {}", greeter.local_addr.port())?;
     out.flush()?;
     drop(out);
-    apps::shutdown::run_until_interrupted(&sched, &greeter.components())
+    let extras = args.debug.start("greeter", &sched, &greeter.components())?;
+    let top = [greeter.components(), extras.components()].concat();
+    apps::shutdown::run_until_interrupted(&sched, &top)
 }

@@ -33,6 +33,8 @@ struct Args {
     /// port chosen is printed on stderr).
     #[arg(long, value_name = "PORT")]
     serve: Option<u16>,
+    #[command(flatten)]
+    debug: apps::appflags::DebugFlags,
 }
 
 /// The exit status after a second Ctrl-C (128 + SIGINT, as a shell reports it).
@@ -47,7 +49,7 @@ fn main() -> ExitCode {
         from_start: args.from_start,
         serve: args.serve,
     };
-    let code = run(&opts);
+    let code = run(&opts, &args.debug);
     // Exit codes here are 0, 1 and 2.
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -57,7 +59,7 @@ fn say(text: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "logwatch: {text}");
 }
 
-fn run(opts: &Options) -> i32 {
+fn run(opts: &Options, debug: &apps::appflags::DebugFlags) -> i32 {
     let watch = match Logwatch::new(opts) {
         Ok(w) => w,
         Err(e) => {
@@ -93,6 +95,11 @@ fn run(opts: &Options) -> i32 {
     }
     if let Some(addr) = watch.serving() {
         say(format_args!("serving matching lines on {addr}"));
+    }
+    // The console and introspector stop by themselves once the pipeline has ended.
+    if let Err(e) = debug.start("logwatch", &sched, std::slice::from_ref(&watch.pipeline)) {
+        say(format_args!("{e:#}"));
+        return EXIT_FAILED;
     }
     sched.run();
     watch.exit_code()
