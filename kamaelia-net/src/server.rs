@@ -100,13 +100,7 @@ where
 
     /// Binds the port and returns the server, ready to activate.
     pub fn listen(self) -> io::Result<Listening> {
-        let addr = SocketAddr::new(self.bind, self.port);
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-        socket.set_reuse_address(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(1024)?;
-        socket.set_nonblocking(true)?;
-        let listener = TcpListener::from_std(socket.into());
+        let listener = bind_listener(SocketAddr::new(self.bind, self.port), 1024)?;
         let local_addr = listener.local_addr()?;
         let component = self.component(listener);
         Ok(Listening { component, local_addr })
@@ -251,6 +245,17 @@ where
             }
         })
     }
+}
+
+/// A non-blocking listening socket on `addr` with SO_REUSEADDR (Kamaelia's FastRestartServer),
+/// shared by every TCP server here.
+pub(crate) fn bind_listener(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(socket.into()))
 }
 
 fn error(ctx: &Ctx, message: String) -> Signal {

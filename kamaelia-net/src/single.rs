@@ -7,7 +7,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axon_core::{Component, ComponentBuilder, ComponentId, Ctx, Signal};
 use mio::net::{TcpListener, TcpStream};
-use socket2::{Domain, Socket, Type};
 
 use crate::client::PEER_CLOSED;
 use crate::csa::{ConnectedSocketAdapter, SlowClientPolicy};
@@ -97,13 +96,7 @@ impl SingleServer {
 
     /// Binds the port and returns the server, ready to activate.
     pub fn listen(self) -> io::Result<Listening> {
-        let addr = SocketAddr::new(self.bind, self.port);
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-        socket.set_reuse_address(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(128)?;
-        socket.set_nonblocking(true)?;
-        let listener = TcpListener::from_std(socket.into());
+        let listener = crate::server::bind_listener(SocketAddr::new(self.bind, self.port), 128)?;
         let local_addr = listener.local_addr()?;
         Ok(Listening { component: self.component(listener), local_addr })
     }
