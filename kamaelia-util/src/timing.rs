@@ -182,16 +182,8 @@ impl<T: Send + 'static> MessageRateLimit<T> {
             let mut finishing: Option<Signal> = None;
             // Filling the buffer.
             loop {
-                while let Some(s) = std.control.try_recv() {
-                    if s.is_shutdown() {
-                        std.signal.send(s).await;
-                        return;
-                    }
-                    if s.is_producer_finished() && finishing.is_none() {
-                        finishing = Some(s);
-                    } else {
-                        std.signal.send(s).await;
-                    }
+                if read_control(&std.control, &std.signal, &mut finishing).await {
+                    return;
                 }
                 let queued = std.inbox.len();
                 let full = std.inbox.capacity().is_some_and(|c| queued >= c);
@@ -203,16 +195,8 @@ impl<T: Send + 'static> MessageRateLimit<T> {
             // Sending, at most one message per interval.
             let mut last: Option<Instant> = None;
             loop {
-                while let Some(s) = std.control.try_recv() {
-                    if s.is_shutdown() {
-                        std.signal.send(s).await;
-                        return;
-                    }
-                    if s.is_producer_finished() && finishing.is_none() {
-                        finishing = Some(s);
-                    } else {
-                        std.signal.send(s).await;
-                    }
+                if read_control(&std.control, &std.signal, &mut finishing).await {
+                    return;
                 }
                 if std.inbox.is_empty() {
                     if let Some(s) = finishing.take() {
@@ -539,16 +523,8 @@ impl<T: Send + 'static> OnDemandLimit<T> {
             let mut requests = 0usize;
             let mut finishing: Option<Signal> = None;
             loop {
-                while let Some(s) = std.control.try_recv() {
-                    if s.is_shutdown() {
-                        std.signal.send(s).await;
-                        return;
-                    }
-                    if s.is_producer_finished() && finishing.is_none() {
-                        finishing = Some(s);
-                    } else {
-                        std.signal.send(s).await;
-                    }
+                if read_control(&std.control, &std.signal, &mut finishing).await {
+                    return;
                 }
                 requests += slidecontrol.drain().filter(|r| r == "NEXT").count();
                 while requests > 0 {
@@ -566,4 +542,21 @@ impl<T: Send + 'static> OnDemandLimit<T> {
             }
         })
     }
+}
+
+/// Reads everything waiting on `control`: a shutdown is passed on and true returned (stop);
+/// the first ProducerFinished is kept in `finishing`; any other signal is passed on at once.
+async fn read_control(control: &Inbox<Signal>, signal: &Outbox<Signal>, finishing: &mut Option<Signal>) -> bool {
+    while let Some(s) = control.try_recv() {
+        if s.is_shutdown() {
+            signal.send(s).await;
+            return true;
+        }
+        if s.is_producer_finished() && finishing.is_none() {
+            *finishing = Some(s);
+        } else {
+            signal.send(s).await;
+        }
+    }
+    false
 }
