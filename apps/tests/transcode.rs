@@ -2,7 +2,8 @@
 //! ffmpeg's `testsrc`, transcoded by the real ffmpeg, uploaded to a local directory and to a
 //! real FTP server (pyftpdlib on loopback), checked with ffprobe.
 //!
-//! Needs `ffmpeg` (with `ffprobe`) and Python's `pyftpdlib`; a test fails with the install
+//! Needs `ffmpeg` (with `ffprobe`) and Python's `pyftpdlib`: installed on first use where the
+//! machine allows it (apt-get as root; pip), else a test fails with the install
 //! command when one is missing.
 
 use std::fs;
@@ -19,16 +20,14 @@ use apps::transcode::{
 use tempfile::TempDir;
 
 /// How long anything may take before a test fails (generous: debug builds, busy CI).
+mod provision;
+use provision::{require, require_pyftpdlib};
+
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// ffmpeg output options that make a transcode take as long as the video lasts (the
 /// `realtime` filter), so a test can act while one runs.
 const SLOW_ARGS: &str = "-vf scale=640:360,realtime -c:v mpeg4 -q:v 5 -c:a copy";
-
-fn require(program: &str, hint: &str) {
-    let ok = Command::new(program).arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    assert!(matches!(ok, Ok(s) if s.success()), "{program} is needed for these tests: {hint}");
-}
 
 /// Makes a `seconds`-long test video (tiny testsrc picture and a sine tone) at `path`.
 fn make_video(path: &Path, seconds: u32) {
@@ -155,8 +154,7 @@ const FTP_PASSWORD: &str = "s3cret";
 
 impl FtpServer {
     fn start() -> FtpServer {
-        let ok = Command::new("python3").args(["-c", "import pyftpdlib"]).stderr(Stdio::null()).status();
-        assert!(matches!(ok, Ok(s) if s.success()), "python3 with pyftpdlib is needed: pip install pyftpdlib");
+        require_pyftpdlib();
         let root = TempDir::new().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ftp_server.py");
         let mut child = Command::new("python3")

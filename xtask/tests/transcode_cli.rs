@@ -21,7 +21,11 @@ fn xtask() -> Command {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
 }
 
+#[path = "../../apps/tests/provision/mod.rs"]
+mod provision;
+
 fn make_video(path: &Path, seconds: u32) {
+    provision::require("ffmpeg", "apt-get install ffmpeg");
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
         .arg(format!("testsrc=duration={seconds}:size=64x36:rate=10"))
