@@ -3,62 +3,16 @@
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use axon_core::{
-    Component, ComponentBuilder, Direction, Handle, LinkOptions, Received, Scheduler, SchedulerHandle, Signal, link,
-    link_with,
+    Component, ComponentBuilder, Direction, LinkOptions, Scheduler, SchedulerHandle, Signal, link, link_with,
 };
 use kamaelia_file::{FileError, FileSlurper, Find, FindKind};
 
-/// Far longer than any of these walks needs; only reached if something hangs.
-const LIMIT: Duration = Duration::from_secs(30);
-
-/// A component that hands every message of its `inbox` to the test through a channel,
-/// draining its inbox and ending on a terminal signal.
-struct Probe<T> {
-    component: Component,
-    rx: mpsc::Receiver<T>,
-}
-
-fn probe<T: Send + 'static>() -> Probe<T> {
-    let (tx, rx) = mpsc::channel();
-    let mut b = ComponentBuilder::new("Probe");
-    let std = b.standard::<T, ()>();
-    let component = b.run(move |_ctx| async move {
-        loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(m) => {
-                    let _ = tx.send(m);
-                }
-                Received::Control(s) if s.is_terminal() => break,
-                Received::Control(_) => {}
-            }
-        }
-        for m in std.inbox.drain() {
-            let _ = tx.send(m);
-        }
-    });
-    Probe { component, rx }
-}
-
-impl<T: Send + 'static> Probe<T> {
-    /// Stops the probe and returns everything it received.
-    fn finish(self) -> Vec<T> {
-        let _ = self.component.inbox_ref::<Signal>("control").unwrap().try_send(Signal::ShutdownMicroprocess);
-        let mut got = Vec::new();
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            match self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(m) => got.push(m),
-                Err(mpsc::RecvTimeoutError::Disconnected) => return got,
-                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the probe did not finish"),
-            }
-        }
-    }
-}
+mod common;
+use common::*;
 
 /// Runs `find` on a background scheduler with its `error` outbox probed; returns the paths,
 /// the signals up to the terminal one, and the errors.
@@ -72,18 +26,6 @@ fn run_find(find: Component) -> (Vec<PathBuf>, Vec<Signal>, Vec<FileError>) {
     // The walk sends every path before its last signal, from one thread.
     let paths: Vec<PathBuf> = std::iter::from_fn(|| h.try_get()).collect();
     (paths, signals, errors.finish())
-}
-
-fn signals_until_terminal<I: Send + 'static, O: Send + 'static>(h: &Handle<I, O>) -> Vec<Signal> {
-    let mut signals = Vec::new();
-    loop {
-        let s = h.get_signal_timeout(LIMIT).expect("no terminal signal in time");
-        let end = s.is_terminal();
-        signals.push(s);
-        if end {
-            return signals;
-        }
-    }
 }
 
 fn is_finished_by(s: &Signal, c: &Component) -> bool {
@@ -325,18 +267,6 @@ fn find_walks_everything_despite_a_producer_finished_on_control() {
     assert_eq!(paths.len(), 6);
     assert_eq!(signals.iter().map(Signal::axon_name).collect::<Vec<_>>(), ["status", "producerFinished"]);
     assert!(is_finished_by(&signals[1], &find));
-}
-
-fn wait_finished(c: &Component) -> bool {
-    let deadline = Instant::now() + LIMIT;
-    while !c.is_finished() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        // Polling a condition with a deadline, not sleeping in place of synchronising.
-        thread::sleep(Duration::from_millis(1));
-    }
-    true
 }
 
 /// Find's signal linked to FileSlurper's control: the slurper reads every file found, then

@@ -9,6 +9,9 @@ use axon_core::{Component, ComponentBuilder, Direction, LinkOptions, Received, S
 use kamaelia_file::ReadFile;
 use kamaelia_util::{FramingError, OverlongPolicy, Utf8Policy};
 
+mod common;
+use common::*;
+
 /// Far longer than any of these systems needs; only reached if something hangs.
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -100,15 +103,6 @@ fn run_all(components: &[&Component]) {
         let _ = tx.send(());
     });
     rx.recv_timeout(LIMIT).expect("Scheduler::run did not return in time");
-}
-
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + LIMIT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        // Polling a condition with a deadline, not sleeping in place of synchronising.
-        thread::sleep(Duration::from_millis(1));
-    }
 }
 
 fn finished_by(s: &Signal, c: &Component) -> bool {

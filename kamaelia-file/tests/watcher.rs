@@ -3,11 +3,13 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use axon_core::{Background, Component, ComponentState, Direction, Handle, Scheduler, Signal, link};
 use kamaelia_file::{DirectoryWatcher, FileError, FileSlurper};
+
+mod common;
+use common::*;
 
 /// Far longer than any of these systems needs; only reached if something hangs.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -18,15 +20,6 @@ const QUIET: Duration = Duration::from_millis(500);
 
 /// The settle time these tests configure.
 const SETTLE: Duration = Duration::from_millis(100);
-
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + LIMIT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        // Polling a condition with a deadline, not sleeping in place of synchronising.
-        thread::sleep(Duration::from_millis(1));
-    }
-}
 
 /// Starts `watcher` behind a handle and waits until it is watching (its first turn is
 /// over: it pauses only once the watch is set up and the directory listed).
@@ -44,22 +37,6 @@ fn expect_path(h: &Handle<(), PathBuf>, p: &Path) {
 fn expect_nothing(h: &Handle<(), PathBuf>) {
     let got = h.get_timeout(QUIET);
     assert!(got.is_none(), "emitted {got:?} too early");
-}
-
-fn signals_until_terminal<I: Send + 'static, O: Send + 'static>(h: &Handle<I, O>) -> Vec<Signal> {
-    let mut signals = Vec::new();
-    loop {
-        let s = h.get_signal_timeout(LIMIT).expect("no terminal signal in time");
-        let end = s.is_terminal();
-        signals.push(s);
-        if end {
-            return signals;
-        }
-    }
-}
-
-fn names(signals: &[Signal]) -> Vec<&'static str> {
-    signals.iter().map(Signal::axon_name).collect()
 }
 
 /// A file written in several chunks with pauses between them, by a writer that keeps it

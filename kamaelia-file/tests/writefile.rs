@@ -5,38 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
 
-use axon_core::{Component, Direction, Handle, Scheduler, Signal, link};
+use axon_core::{Direction, Scheduler, Signal, link};
 use kamaelia_file::{ReadFile, WriteFile};
 
-/// Far longer than any of these systems needs; only reached if something hangs.
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + LIMIT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        // Polling a condition with a deadline, not sleeping in place of synchronising.
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn signals_until_terminal<I: Send + 'static, O: Send + 'static>(h: &Handle<I, O>) -> Vec<Signal> {
-    let mut signals = Vec::new();
-    loop {
-        let s = h.get_signal_timeout(LIMIT).expect("no terminal signal in time");
-        let end = s.is_terminal();
-        signals.push(s);
-        if end {
-            return signals;
-        }
-    }
-}
-
-fn names(signals: &[Signal]) -> Vec<&'static str> {
-    signals.iter().map(Signal::axon_name).collect()
-}
+mod common;
+use common::*;
 
 fn error_message(s: &Signal) -> &str {
     match s {
@@ -92,18 +66,6 @@ fn write_file_truncates_by_default() {
     h.put_control(Signal::producer_finished());
     signals_until_terminal(&h);
     assert_eq!(fs::read_to_string(&target).unwrap(), "new");
-}
-
-fn wait_finished(c: &Component) -> bool {
-    let deadline = Instant::now() + LIMIT;
-    while !c.is_finished() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        // Polling a condition with a deadline, not sleeping in place of synchronising.
-        thread::sleep(Duration::from_millis(1));
-    }
-    true
 }
 
 /// Messages that arrived before ProducerFinished are all written, even when the signal is
