@@ -97,7 +97,7 @@ impl TopologyReader {
         let topology = b.outbox::<TopologyMessage>("topology");
         b.run(move |_ctx| async move {
             let mut framer = LineFramer::with_limit(MAX_TOPOLOGY_LINE, OverlongPolicy::Refuse);
-            let mut watch = ControlWatch::new(io.control);
+            let mut watch = ControlWatch::legacy(io.control);
             let end = 'run: loop {
                 let finished = match watch.next(&io.inbox).await {
                     Next::Data(bytes) => {
@@ -213,7 +213,7 @@ impl TopologyWriter {
         let io = b.standard::<TopologyMessage, String>();
         b.run(move |ctx| async move {
             let mut topo = Topology::new();
-            let mut watch = ControlWatch::new(io.control);
+            let mut watch = ControlWatch::legacy(io.control);
             let mut written = topo.generation();
             let mut burst_start: Option<Instant> = None;
             let end = 'run: loop {
@@ -517,7 +517,7 @@ fn tagger(source: SourceId) -> Component {
     let io = b.standard::<String, TopologyMessage>();
     b.run(move |_ctx| async move {
         let mut framer = LineFramer::with_limit(MAX_TOPOLOGY_LINE, OverlongPolicy::Refuse);
-        let mut watch = ControlWatch::new(io.control);
+        let mut watch = ControlWatch::legacy(io.control);
         let end = 'run: loop {
             match watch.next(&io.inbox).await {
                 Next::Data(text) => framer.push(text.as_bytes()),

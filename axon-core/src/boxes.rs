@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::component::ComponentCore;
+use crate::lock;
 use crate::park::{Parker, thread_parker};
 use crate::postoffice::{AnyNode, Node, Refused};
-use crate::{Signal, lock};
 
 /// A send refused because the destination is full; the message is handed back
 /// (Axon's `noSpaceInBox`, crossbeam's `TrySendError::Full`).
@@ -51,16 +52,31 @@ impl<T> fmt::Debug for Inbox<T> {
     }
 }
 
-/// What [`Inbox::recv_with_control`] received.
+/// TEMPORARY (removed when the contract sweep lands): the old receive-with-control result.
+#[doc(hidden)]
 #[derive(Debug)]
 pub enum Received<T> {
-    /// A signal from `control` (checked first).
-    Control(Signal),
-    /// A message from the data inbox.
+    /// A signal from `control`.
+    Control(crate::Signal),
+    /// A message.
     Data(T),
 }
 
 impl<T: Send + 'static> Inbox<T> {
+    /// TEMPORARY (removed when the contract sweep lands).
+    #[doc(hidden)]
+    pub async fn recv_with_control(&self, control: &Inbox<crate::Signal>) -> Received<T> {
+        loop {
+            if let Some(s) = control.try_recv() {
+                return Received::Control(s);
+            }
+            if let Some(m) = self.try_recv() {
+                return Received::Data(m);
+            }
+            crate::pause().await;
+        }
+    }
+
     pub(crate) fn new(node: Arc<Node<T>>) -> Self {
         Inbox { node }
     }
@@ -79,23 +95,14 @@ impl<T: Send + 'static> Inbox<T> {
         self.node.pop()
     }
 
-    /// Waits for a message.
+    /// Waits for a message. To watch `control` at the same time (the usual case), use a
+    /// [`ControlWatch`](crate::ControlWatch) or the [`Driver`](crate::Driver).
+    ///
+    /// # Panics
+    /// If awaited (with the inbox empty) by a component other than the one that declared the
+    /// box: deliveries wake only the box's owner, so the wait could never end.
     pub fn recv(&self) -> Recv<'_, T> {
         Recv { inbox: self }
-    }
-
-    /// Waits for a signal on `control` or a message here, whichever comes first; `control`
-    /// is checked first, so a shutdown is never starved by a busy data stream.
-    pub async fn recv_with_control(&self, control: &Inbox<Signal>) -> Received<T> {
-        loop {
-            if let Some(s) = control.try_recv() {
-                return Received::Control(s);
-            }
-            if let Some(m) = self.try_recv() {
-                return Received::Data(m);
-            }
-            crate::pause().await;
-        }
     }
 
     /// How many messages are waiting here (Axon's `dataReady`). An inbox that forwards to a
@@ -177,7 +184,10 @@ impl<T: Send + 'static> Future for Recv<'_, T> {
         // No waker to register: a delivery into any inbox wakes the owning component.
         match self.inbox.try_recv() {
             Some(m) => Poll::Ready(m),
-            None => Poll::Pending,
+            None => {
+                self.inbox.node.check_owner_waits();
+                Poll::Pending
+            }
         }
     }
 }
@@ -213,7 +223,7 @@ impl<T: Send + 'static> Outbox<T> {
 
     /// Sends, waiting while the destination is full (backpressure). Never loses the message.
     pub fn send(&self, msg: T) -> Sending<'_, T> {
-        Sending { node: &self.node, msg: Some(msg), waited: false, sender_is_owner: true }
+        Sending { attempt: SendAttempt::new(&self.node, true), msg: Some(msg) }
     }
 
     /// Sends if there is room; otherwise hands the message back.
@@ -226,18 +236,16 @@ impl<T: Send + 'static> Outbox<T> {
     /// message, pause, retry). For a component that must go on serving its other inboxes
     /// while one destination is full; a plain wait is simply `send(..).await`.
     pub fn try_send_notify(&self, msg: T) -> Result<(), Full<T>> {
-        let waker = match self.node.owner.parker.get() {
-            Some(p) => Waker::from(p.clone()),
-            None => Waker::from(self.node.owner.clone()),
-        };
-        self.node.push(msg, Some(&waker)).map_err(|r| Full(r.msg))
+        self.node.push(msg, Some(&owner_waker(&self.node))).map_err(|r| Full(r.msg))
     }
 
     /// Sends, blocking the thread while the destination is full. For threaded components
-    /// (and any ordinary thread).
+    /// (and any ordinary thread). While it waits, the component is recorded as waiting for
+    /// the full box, so [`Snapshot::deadlocks`](crate::Snapshot::deadlocks) sees a threaded
+    /// producer in a full-box cycle.
     pub fn send_blocking(&self, msg: T) {
         let parker = self.node.owner.parker.get().cloned().unwrap_or_else(thread_parker);
-        send_blocking(&self.node, msg, &parker);
+        send_blocking(&mut SendAttempt::new(&self.node, true), msg, &parker);
     }
 
     /// True if linked to somewhere.
@@ -257,14 +265,86 @@ impl<T: Send + 'static> Outbox<T> {
     }
 }
 
-fn send_blocking<T: Send + 'static>(node: &Node<T>, mut msg: T, parker: &Arc<Parker>) {
+/// The waker that wakes `node`'s owner: its parker if it is threaded (or a handle), else its task.
+pub(crate) fn owner_waker<T>(node: &Node<T>) -> Waker {
+    match node.owner.parker.get() {
+        Some(p) => Waker::from(p.clone()),
+        None => Waker::from(node.owner.clone()),
+    }
+}
+
+/// One send in progress: the single send path behind [`Outbox::send`], [`InboxRef::send`],
+/// the blocking sends and [`ControlWatch`](crate::ControlWatch)'s sends.
+///
+/// A push with room costs what `try_send` costs. Once refused, the push registers a waker
+/// for space (the one given, or the owner's, made on first refusal) and, when the sender is
+/// the box's owner, records the wait in `ComponentInfo::waiting_for` for deadlock reports;
+/// the record is cleared when the send goes through or the attempt is dropped.
+pub(crate) struct SendAttempt<'a, T> {
+    node: &'a Arc<Node<T>>,
+    /// True when sending from one's own outbox, so the sender is known.
+    record: bool,
+    /// The owner's waker, made on the first refusal when no waker is given.
+    waker: Option<Waker>,
+    /// The sending component, while it is recorded as waiting.
+    waiting: Option<Arc<ComponentCore>>,
+}
+
+impl<'a, T: Send + 'static> SendAttempt<'a, T> {
+    pub(crate) fn new(node: &'a Arc<Node<T>>, record: bool) -> Self {
+        SendAttempt { node, record, waker: None, waiting: None }
+    }
+
+    /// Pushes once. `waker` (a future's context) is registered for space if the destination
+    /// is full; with `None` the owner's waker is. Hands the message back on refusal.
+    pub(crate) fn push(&mut self, msg: T, waker: Option<&Waker>) -> Result<(), T> {
+        let given = waker.or(self.waker.as_ref());
+        match self.node.push(msg, given) {
+            Ok(()) => {
+                self.clear();
+                Ok(())
+            }
+            Err(Refused { msg, .. }) if given.is_none() => {
+                // Register the owner's waker and try again, so a collection between the two
+                // attempts is not missed. The first push stays waker-free: the common case.
+                self.waker = Some(owner_waker(self.node));
+                self.push(msg, None)
+            }
+            Err(Refused { msg, at }) => {
+                if self.record && self.waiting.is_none() {
+                    if let Some(core) = self.node.owner.core.upgrade() {
+                        *lock(&core.waiting_for) = Some(Box::new(at));
+                        self.waiting = Some(core);
+                    }
+                }
+                Err(msg)
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some(core) = self.waiting.take() {
+            *lock(&core.waiting_for) = None;
+        }
+    }
+}
+
+impl<T> Drop for SendAttempt<'_, T> {
+    fn drop(&mut self) {
+        if let Some(core) = self.waiting.take() {
+            *lock(&core.waiting_for) = None;
+        }
+    }
+}
+
+fn send_blocking<T: Send + 'static>(attempt: &mut SendAttempt<'_, T>, mut msg: T, parker: &Arc<Parker>) {
     let waker = Waker::from(parker.clone());
     loop {
         let seen = parker.generation();
-        match node.push(msg, Some(&waker)) {
+        match attempt.push(msg, Some(&waker)) {
             Ok(()) => return,
-            Err(r) => {
-                msg = r.msg;
+            Err(back) => {
+                msg = back;
                 parker.wait_past(seen, None);
             }
         }
@@ -274,11 +354,8 @@ fn send_blocking<T: Send + 'static>(node: &Node<T>, mut msg: T, parker: &Arc<Par
 /// The future returned by [`Outbox::send`] and [`InboxRef::send`].
 #[must_use = "a send does nothing unless awaited"]
 pub struct Sending<'a, T> {
-    node: &'a Arc<Node<T>>,
+    attempt: SendAttempt<'a, T>,
     msg: Option<T>,
-    waited: bool,
-    /// True when sending from one's own outbox, so the sender is known (for deadlock reports).
-    sender_is_owner: bool,
 }
 
 impl<T> Unpin for Sending<'_, T> {}
@@ -286,42 +363,16 @@ impl<T> Unpin for Sending<'_, T> {}
 impl<T: Send + 'static> Future for Sending<'_, T> {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(msg) = self.msg.take() else {
+        let this = &mut *self;
+        let Some(msg) = this.msg.take() else {
             return Poll::Ready(());
         };
-        match self.node.push(msg, Some(cx.waker())) {
-            Ok(()) => {
-                if self.waited {
-                    self.set_waiting(None);
-                }
-                Poll::Ready(())
-            }
-            Err(Refused { msg, at }) => {
-                self.msg = Some(msg);
-                self.waited = true;
-                self.set_waiting(Some(at));
+        match this.attempt.push(msg, Some(cx.waker())) {
+            Ok(()) => Poll::Ready(()),
+            Err(msg) => {
+                this.msg = Some(msg);
                 Poll::Pending
             }
-        }
-    }
-}
-
-impl<T> Sending<'_, T> {
-    /// Records what the sending component waits on, for deadlock detection.
-    fn set_waiting(&self, at: Option<(crate::ComponentId, crate::postoffice::Name)>) {
-        if !self.sender_is_owner {
-            return;
-        }
-        if let Some(core) = self.node.owner.core.upgrade() {
-            *lock(&core.waiting_for) = at.map(Box::new);
-        }
-    }
-}
-
-impl<T> Drop for Sending<'_, T> {
-    fn drop(&mut self) {
-        if self.waited && self.msg.is_some() {
-            self.set_waiting(None);
         }
     }
 }
@@ -350,6 +401,10 @@ impl<T: Send + 'static> InboxRef<T> {
         InboxRef { node }
     }
 
+    pub(crate) fn node(&self) -> &Arc<Node<T>> {
+        &self.node
+    }
+
     /// The inbox's name.
     pub fn name(&self) -> &str {
         &self.node.name
@@ -357,7 +412,7 @@ impl<T: Send + 'static> InboxRef<T> {
 
     /// Delivers, waiting while the inbox (or, if it forwards, its final destination) is full.
     pub fn send(&self, msg: T) -> Sending<'_, T> {
-        Sending { node: &self.node, msg: Some(msg), waited: false, sender_is_owner: false }
+        Sending { attempt: SendAttempt::new(&self.node, false), msg: Some(msg) }
     }
 
     /// Delivers if there is room; otherwise hands the message back.
@@ -367,7 +422,7 @@ impl<T: Send + 'static> InboxRef<T> {
 
     /// Delivers, blocking the calling thread while the destination is full.
     pub fn send_blocking(&self, msg: T) {
-        send_blocking(&self.node, msg, &thread_parker());
+        send_blocking(&mut SendAttempt::new(&self.node, false), msg, &thread_parker());
     }
 
     /// Messages waiting in the inbox.

@@ -351,22 +351,12 @@ impl Component {
 /// Declares a component's boxes, then gives it a body.
 ///
 /// ```
-/// use axon_core::{ComponentBuilder, Scheduler, Signal};
+/// use axon_core::ComponentBuilder;
 ///
 /// fn doubler() -> axon_core::Component {
 ///     let mut b = ComponentBuilder::new("Doubler");
-///     let std = b.standard::<i64, i64>();
-///     b.run(move |_ctx| async move {
-///         loop {
-///             match std.inbox.recv_with_control(&std.control).await {
-///                 axon_core::Received::Data(x) => std.outbox.send(2 * x).await,
-///                 axon_core::Received::Control(sig) => {
-///                     std.signal.send(sig).await;
-///                     return;
-///                 }
-///             }
-///         }
-///     })
+///     let io = b.standard::<i64, i64>();
+///     b.run(|_ctx| io.transform(|x| Some(2 * x)))
 /// }
 /// # let d = doubler();
 /// # assert_eq!(d.inbox_names(), ["inbox", "control"]);

@@ -6,56 +6,48 @@
 //! outboxes to other components' inboxes by name; a [`Scheduler`] runs them all.
 //!
 //! ```
-//! use axon_core::{link, ComponentBuilder, Received, Scheduler, Signal};
-//! use std::sync::{Arc, Mutex};
+//! use axon_core::{link, ComponentBuilder, Scheduler, Signal};
 //!
-//! // A source: sends three numbers, then ProducerFinished.
+//! // A filter, from scratch: declare the four standard boxes, give the driver a closure.
+//! // The driver owns the loop and the whole shutdown contract.
+//! let mut b = ComponentBuilder::new("Evens");
+//! let io = b.standard::<u32, u32>();
+//! let evens = b.run(|_ctx| io.transform(|n| (n % 2 == 0).then_some(n)));
+//!
+//! // A source: sends 1..=6, then ProducerFinished.
 //! let mut b = ComponentBuilder::new("Source");
-//! let out = b.outbox::<u32>("outbox");
-//! let sig = b.signal();
-//! let source = b.run(move |ctx| async move {
-//!     for n in 1..=3 {
+//! let (out, sig) = (b.outbox::<u32>("outbox"), b.signal());
+//! let source = b.run(|ctx| async move {
+//!     for n in 1..=6 {
 //!         out.send(n).await;
 //!     }
 //!     sig.send(Signal::producer_finished_by(ctx.id())).await;
 //! });
 //!
-//! // A sink: collects until ProducerFinished.
-//! let seen = Arc::new(Mutex::new(Vec::new()));
-//! let mut b = ComponentBuilder::new("Sink");
-//! let std = b.standard::<u32, u32>();
-//! let got = seen.clone();
-//! let sink = b.run(move |_ctx| async move {
-//!     loop {
-//!         match std.inbox.recv_with_control(&std.control).await {
-//!             Received::Data(n) => got.lock().unwrap().push(n),
-//!             Received::Control(s) if s.is_terminal() => break,
-//!             Received::Control(_) => {}
-//!         }
-//!     }
-//!     // Anything that arrived before the signal is still waiting: drain it.
-//!     got.lock().unwrap().extend(std.inbox.drain());
-//! });
-//!
-//! link((&source, "outbox"), (&sink, "inbox")).unwrap();
-//! link((&source, "signal"), (&sink, "control")).unwrap();
+//! link((&source, "outbox"), (&evens, "inbox")).unwrap();
+//! link((&source, "signal"), (&evens, "control")).unwrap();
 //! let sched = Scheduler::new();
 //! sched.activate(&source).unwrap();
-//! sched.activate(&sink).unwrap();
+//! sched.activate(&evens).unwrap();
 //! sched.run();
-//! assert_eq!(*seen.lock().unwrap(), [1, 2, 3]);
+//! // 2, 4 and 6 wait in the filter's unlinked outbox, its ProducerFinished in `signal`.
+//! assert_eq!(evens.box_info("outbox").unwrap().len, 3);
+//! assert_eq!(evens.box_info("signal").unwrap().len, 1);
 //! ```
 //!
 //! The main types: [`ComponentBuilder`] (declare boxes, give a body), [`Component`] (a
 //! handle), [`Inbox`]/[`Outbox`] (typed boxes), [`link`] and [`Linkage`], [`Signal`] (Axon's
 //! IPC), [`Scheduler`] (single-thread deterministic, or multi-thread work stealing),
-//! [`Handle`] (drive a system from ordinary code), [`ControlWatch`] (the shutdown contract:
-//! receive signals first, send with backpressure yet stop on a shutdown), [`Services`],
+//! [`Handle`] (drive a system from ordinary code), [`Driver`] (a component's loop with the
+//! whole shutdown contract: `io.transform(f)`, `io.serve(f)`), [`ControlWatch`] (the same
+//! contract for components that write their own loop: receive signals first, send with
+//! backpressure yet stop on a shutdown, pass signals on per one [`SignalPolicy`]), [`Services`],
 //! [`stm`], and [`Snapshot`] (introspection). Differences from the original Axon are listed in
 //! `ARCHITECTURE.md` at the repository root.
 
 mod boxes;
 mod component;
+mod driver;
 mod handle;
 mod introspect;
 mod linkage;
@@ -80,7 +72,8 @@ pub use scheduler::{ActivateError, Background, KeepAlive, PanicReport, Scheduler
 pub use services::{ServiceError, Services};
 pub use signal::{Payload, Signal};
 pub use time::{Pause, PauseUntil, Sleep, YieldNow, pause, pause_for, pause_until, sleep, sleep_until, yield_now};
-pub use watch::{ControlWatch, Interrupted, Next};
+pub use driver::Driver;
+pub use watch::{ControlWatch, Interrupted, Next, SignalPolicy};
 
 /// Locks a mutex, ignoring poisoning: a component's panic is caught and reported by the
 /// scheduler, and no user code runs while one of our locks is held, so the data behind a

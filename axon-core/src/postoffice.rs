@@ -203,6 +203,23 @@ impl<T: Send + 'static> Node<T> {
         }
     }
 
+    /// Called by a receive about to wait on this (empty) box: only the owner is woken by a
+    /// delivery, so a wait by any other component would never end. Fails loudly instead,
+    /// naming both (an `Inbox` is `Send`, so it can be moved into another body by mistake).
+    pub(crate) fn check_owner_waits(&self) {
+        if let Some(waiter) = crate::task::polling() {
+            if waiter != self.owner.id {
+                let owner = self.owner.core.upgrade().map_or_else(|| self.owner.id.to_string(), |c| c.name().to_string());
+                panic!(
+                    "inbox {:?} of component {owner} is awaited by another component (id {waiter}): a delivery \
+                     wakes only the component that declared the box, so this wait would never end; \
+                     link the box to an inbox of the waiting component instead of moving the Inbox",
+                    &*self.name
+                );
+            }
+        }
+    }
+
     /// Takes the oldest message in this node's own queue, waking senders waiting for space.
     pub(crate) fn pop(&self) -> Option<T> {
         if !self.nonempty.load(Ordering::Acquire) {

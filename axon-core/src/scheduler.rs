@@ -281,6 +281,7 @@ impl Shared {
             let waker = body.waker.get_or_insert_with(|| Waker::from(task.clone()));
             let mut cx = Context::from_waker(waker);
             let fut = &mut body.future;
+            let _polling = crate::task::PollingGuard::enter(task.id);
             match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
                 Ok(Poll::Pending) => None,
                 Ok(Poll::Ready(())) => Some(None),

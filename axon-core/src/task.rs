@@ -121,6 +121,33 @@ impl TaskCell {
     }
 }
 
+thread_local! {
+    /// The component whose body this thread is polling now (0: none). Read only on the
+    /// waiting path of a receive, to catch a box awaited by a component that does not own it.
+    static POLLING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The component whose body this thread is polling, if any.
+pub(crate) fn polling() -> Option<ComponentId> {
+    let id = POLLING.with(std::cell::Cell::get);
+    (id != 0).then_some(ComponentId(id))
+}
+
+/// Marks this thread as polling `id`'s body until dropped.
+pub(crate) struct PollingGuard(u64);
+
+impl PollingGuard {
+    pub(crate) fn enter(id: ComponentId) -> Self {
+        PollingGuard(POLLING.with(|c| c.replace(id.0)))
+    }
+}
+
+impl Drop for PollingGuard {
+    fn drop(&mut self) {
+        POLLING.with(|c| c.set(self.0));
+    }
+}
+
 impl Wake for TaskCell {
     fn wake(self: Arc<Self>) {
         TaskCell::wake(&self);

@@ -1,62 +1,79 @@
-//! [`ControlWatch`]: a component's `control` inbox, watched while it receives and while it sends.
+//! [`ControlWatch`]: a component's `control` inbox, watched while it receives and while it
+//! sends, with its `signal` outbox: the shutdown contract in one place.
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::task::Waker;
 
-use crate::component::ComponentCore;
-use crate::postoffice::{Node, Refused};
-use crate::{Inbox, Outbox, Signal, ThreadCtx, lock, pause};
+use crate::boxes::SendAttempt;
+use crate::postoffice::Node;
+use crate::{Inbox, InboxRef, Outbox, Signal, ThreadCtx, pause};
 
-/// A component's `control` inbox, watched everywhere the component waits: the shutdown
-/// contract of reference §2.0 in one place.
+/// What a component does with the signals that neither end it nor ask it to finish
+/// (`Status`, `Notify`, `ErrorInformation` from upstream ...). Declared once, on the
+/// [`ControlWatch`]; every component built on the watch or the [`Driver`](crate::Driver)
+/// behaves the same way.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignalPolicy {
+    /// Pass them on out of `signal`, in the order they came, before the terminal signal
+    /// (the default: a `Status` survives a pipeline).
+    #[default]
+    Forward,
+    /// Drop them.
+    Ignore,
+    /// Hand them to the component as [`Next::Other`], to act on (a chassis, a server).
+    /// Those not yet handed out when the component finishes are passed on by
+    /// [`finish`](ControlWatch::finish).
+    Deliver,
+}
+
+/// A component's `control` inbox and `signal` outbox, watched everywhere the component
+/// waits: the shutdown contract of reference §2.0, stated once.
 ///
 /// - **Receiving** ([`next`](Self::next)): signals come before data, so a busy data stream
 ///   never starves a shutdown. `ShutdownMicroprocess` (or `Shutdown`) ends the component at
-///   once. `ProducerFinished` means "drain, then stop": what is already in the inbox is handed
-///   out first, then the `ProducerFinished`. Other signals are handed out as they come.
+///   once: [`Next::End`]. `ProducerFinished` means "drain, then stop": what is already in the
+///   inbox is handed out first, then [`Next::End`] with the `ProducerFinished`. Other signals
+///   follow the [`SignalPolicy`] (forwarded by default).
 /// - **Sending** ([`send`](Self::send)): waits for room (backpressure), but a shutdown
 ///   arriving meanwhile abandons the send and hands the message back in [`Interrupted`], so
-///   a component stuck behind a stalled consumer still stops promptly, and the caller
-///   decides what becomes of the message. A `ProducerFinished` arriving meanwhile is noted
-///   (the component is now finishing); any other signal is *deferred*: kept, in order, and
-///   handed out by the next [`next`](Self::next) (or passed on with
-///   [`pass_on`](Self::pass_on)).
+///   a component stuck behind a stalled consumer still stops promptly. A `ProducerFinished`
+///   arriving meanwhile is noted (the component is now finishing); other signals are kept,
+///   in order, for the policy.
+/// - **Finishing** ([`finish`](Self::finish)) consumes the watch: signals still kept are
+///   passed on first, then the terminal signal, so nothing set aside can be forgotten. (A
+///   watch dropped without `finish` still passes kept signals on, if `signal` has room.)
 ///
 /// Every call has a blocking twin for threaded components ([`next_blocking`](Self::next_blocking),
-/// [`send_blocking`](Self::send_blocking), [`pass_on_blocking`](Self::pass_on_blocking)).
-/// A blocked send is recorded for deadlock detection (`ComponentInfo::waiting_for`) as
-/// [`Outbox::send`] is.
+/// [`send_blocking`](Self::send_blocking), [`finish_blocking`](Self::finish_blocking)).
+/// A blocked send is recorded for deadlock detection (`ComponentInfo::waiting_for`).
 ///
-/// What the component does with each signal stays its own business: it passes the terminal
-/// signal on out of `signal` (or, a producer speaking for itself, sends its own
-/// `ProducerFinished`), and passes other signals on or ignores them.
+/// Most components need none of this by hand: the [`Driver`](crate::Driver) runs the whole
+/// loop around a closure. The watch is for components that do more than map messages
+/// (sources, timers, servers, chassis).
 ///
 /// ```
-/// use axon_core::{ComponentBuilder, ControlWatch, Interrupted, LinkOptions, Next, Scheduler, Signal, link_with};
+/// use axon_core::{ComponentBuilder, ControlWatch, LinkOptions, Next, Scheduler, Signal, link_with};
 ///
-/// // A doubler following the usual contract.
+/// // A doubler written against the watch (the driver would make it one line).
 /// let mut b = ComponentBuilder::new("Doubler");
-/// let std = b.standard::<u32, u32>();
+/// let io = b.standard::<u32, u32>();
 /// let doubler = b.run(|_ctx| async move {
-///     let mut watch = ControlWatch::new(std.control);
+///     let mut watch = ControlWatch::new(io.control, io.signal);
 ///     let end = loop {
-///         match watch.next(&std.inbox).await {
+///         match watch.next(&io.inbox).await {
 ///             Next::Data(n) => {
 ///                 // Told to stop while waiting for room: the message is handed back; drop it.
-///                 if let Err(Interrupted { signal, .. }) = watch.send(&std.outbox, 2 * n).await {
-///                     break signal;
+///                 if let Err(stop) = watch.send(&io.outbox, 2 * n).await {
+///                     break stop.signal;
 ///                 }
 ///             }
-///             Next::Other(s) => std.signal.send(s).await,
+///             Next::Other(_) => unreachable!("the default policy forwards other signals"),
 ///             Next::End(s) => break s,
 ///         }
 ///     };
-///     // Signals set aside while a send waited came before the end: pass them on first.
-///     watch.pass_on(&std.signal).await;
-///     std.signal.send(end).await;
+///     watch.finish(end).await;
 /// });
 ///
 /// // A consumer with room for one message that never reads it.
@@ -81,14 +98,27 @@ use crate::{Inbox, Outbox, Signal, ThreadCtx, lock, pause};
 /// assert!(doubler.is_finished());
 /// assert_eq!(doubler.box_info("signal").unwrap().len, 1);
 /// ```
-#[derive(Debug)]
 pub struct ControlWatch {
     control: Inbox<Signal>,
-    /// Non-terminal signals met while waiting to send, oldest first. Never holds a terminal
-    /// signal: a shutdown is returned where it is met, a `ProducerFinished` goes to `finished`.
-    deferred: VecDeque<Signal>,
+    signal: Outbox<Signal>,
+    policy: SignalPolicy,
+    /// Non-terminal signals kept, oldest first: to pass on (`Forward`, when `signal` had no
+    /// room or a send was waiting) or to hand out (`Deliver`). Never holds a terminal signal:
+    /// a shutdown is returned where it is met, a `ProducerFinished` goes to `finished`.
+    /// Always empty under `Ignore`.
+    kept: VecDeque<Signal>,
     /// The first `ProducerFinished` received, until the inbox is drained and it is handed out.
     finished: Option<Signal>,
+}
+
+impl fmt::Debug for ControlWatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ControlWatch")
+            .field("policy", &self.policy)
+            .field("kept", &self.kept)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What [`ControlWatch::next`] found.
@@ -96,11 +126,10 @@ pub struct ControlWatch {
 pub enum Next<T> {
     /// A message from the data inbox.
     Data(T),
-    /// A signal that does not end the component (`Status`, `Notify` ...): pass it on or
-    /// ignore it.
+    /// A signal that does not end the component, under [`SignalPolicy::Deliver`] only.
     Other(Signal),
-    /// The component should stop, passing this signal on: a shutdown (at once), or a
-    /// `ProducerFinished` once the inbox is drained.
+    /// The component should stop, passing this signal on ([`ControlWatch::finish`]): a
+    /// shutdown (at once), or a `ProducerFinished` once the inbox is drained.
     End(Signal),
 }
 
@@ -137,9 +166,46 @@ impl<T> fmt::Display for Interrupted<T> {
 impl<T> std::error::Error for Interrupted<T> {}
 
 impl ControlWatch {
-    /// Watches `control` (the component's own control inbox).
-    pub fn new(control: Inbox<Signal>) -> Self {
-        ControlWatch { control, deferred: VecDeque::new(), finished: None }
+    /// Watches `control` and speaks on `signal` (the component's own pair), forwarding other
+    /// signals ([`SignalPolicy::Forward`]).
+    pub fn new(control: Inbox<Signal>, signal: Outbox<Signal>) -> Self {
+        ControlWatch { control, signal, policy: SignalPolicy::Forward, kept: VecDeque::new(), finished: None }
+    }
+
+    /// TEMPORARY (removed when the contract sweep lands): the old one-box watch, delivering
+    /// other signals; `pass_on` hands kept ones to the given outbox.
+    #[doc(hidden)]
+    pub fn legacy(control: Inbox<Signal>) -> Self {
+        let node = Arc::new(Node::new("_legacy_watch".into(), crate::Direction::Outbox, control.node().owner.clone(), None));
+        ControlWatch::new(control, Outbox::new(node)).with_policy(SignalPolicy::Deliver)
+    }
+
+    /// TEMPORARY (removed when the contract sweep lands).
+    #[doc(hidden)]
+    pub async fn pass_on(&mut self, signal: &Outbox<Signal>) {
+        while let Some(s) = self.kept.pop_front() {
+            signal.send(s).await;
+        }
+    }
+
+    /// TEMPORARY (removed when the contract sweep lands).
+    #[doc(hidden)]
+    pub fn pass_on_blocking(&mut self, signal: &Outbox<Signal>) {
+        while let Some(s) = self.kept.pop_front() {
+            signal.send_blocking(s);
+        }
+    }
+
+    /// Sets the policy for non-terminal signals.
+    #[must_use]
+    pub fn with_policy(mut self, policy: SignalPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The policy for non-terminal signals.
+    pub fn policy(&self) -> SignalPolicy {
+        self.policy
     }
 
     /// The watched inbox.
@@ -147,9 +213,15 @@ impl ControlWatch {
         &self.control
     }
 
+    /// The `signal` outbox. Send on it through [`emit`](Self::emit), so kept signals go first.
+    pub fn signal(&self) -> &Outbox<Signal> {
+        &self.signal
+    }
+
     /// Takes every signal waiting on `control` without waiting: returns a shutdown at once
-    /// (signals behind it stay in `control`); notes a `ProducerFinished`; defers the rest. For
-    /// loops that emit many messages without receiving (a source, a batch going out).
+    /// (signals behind it stay in `control`); notes a `ProducerFinished`; keeps or drops the
+    /// rest per the policy. For loops that emit many messages without receiving (a source, a
+    /// batch going out).
     pub fn check(&mut self) -> Option<Signal> {
         while let Some(s) = self.control.try_recv() {
             if s.is_shutdown() {
@@ -157,6 +229,7 @@ impl ControlWatch {
             }
             self.keep(s);
         }
+        self.flush_now();
         None
     }
 
@@ -164,8 +237,22 @@ impl ControlWatch {
         if s.is_producer_finished() {
             // The first one counts; a repeat adds nothing.
             self.finished.get_or_insert(s);
-        } else {
-            self.deferred.push_back(s);
+        } else if self.policy != SignalPolicy::Ignore {
+            self.kept.push_back(s);
+        }
+    }
+
+    /// Under `Forward`, passes kept signals on while `signal` has room (order kept).
+    fn flush_now(&mut self) {
+        if self.policy != SignalPolicy::Forward {
+            return;
+        }
+        while let Some(s) = self.kept.pop_front() {
+            // Registers for room, so a full `signal` wakes us when it drains.
+            if let Err(full) = self.signal.try_send_notify(s) {
+                self.kept.push_front(full.into_inner());
+                return;
+            }
         }
     }
 
@@ -174,26 +261,31 @@ impl ControlWatch {
         self.finished.is_some()
     }
 
-    /// Takes the `ProducerFinished` noted, if any (for a component that drains by itself).
+    /// Takes the `ProducerFinished` noted, if any (for a component that drains by itself, or
+    /// a producer whose own `ProducerFinished` stands for both).
     pub fn take_finished(&mut self) -> Option<Signal> {
         self.finished.take()
     }
 
-    /// The next thing to act on, without waiting: a deferred signal, then what is on
-    /// `control`, then a message from `inbox`, then (once the inbox is empty) the
+    /// The next thing to act on, without waiting: a kept signal (under `Deliver`), then what
+    /// is on `control`, then a message from `inbox`, then (once the inbox is empty) the
     /// `ProducerFinished` noted. `None` when there is nothing yet.
     pub fn try_next<T: Send + 'static>(&mut self, inbox: &Inbox<T>) -> Option<Next<T>> {
-        if let Some(s) = self.deferred.pop_front() {
-            return Some(Next::Other(s));
+        if !self.kept.is_empty() {
+            if self.policy == SignalPolicy::Deliver {
+                return self.kept.pop_front().map(Next::Other);
+            }
+            self.flush_now();
         }
         while let Some(s) = self.control.try_recv() {
             if s.is_shutdown() {
                 return Some(Next::End(s));
             }
-            if !s.is_producer_finished() {
+            if !s.is_producer_finished() && self.policy == SignalPolicy::Deliver {
                 return Some(Next::Other(s));
             }
             self.keep(s);
+            self.flush_now();
         }
         if let Some(m) = inbox.try_recv() {
             return Some(Next::Data(m));
@@ -207,7 +299,10 @@ impl ControlWatch {
             if let Some(next) = self.try_next(inbox) {
                 return next;
             }
-            // A delivery into `control` or `inbox` (both ours) wakes us.
+            self.control.node().check_owner_waits();
+            inbox.node().check_owner_waits();
+            // A delivery into `control` or `inbox` (both ours) wakes us, as does room
+            // appearing in `signal` for a kept signal (`flush_now` registered for it).
             pause().await;
         }
     }
@@ -228,14 +323,29 @@ impl ControlWatch {
     /// A send with room goes at once, even with a shutdown waiting on `control` (look with
     /// [`check`](Self::check) first to stop before sending). While it waits, `control` is
     /// watched: a shutdown abandons the send and comes back in [`Interrupted`] with the
-    /// message; a `ProducerFinished` is noted and other signals deferred.
+    /// message; a `ProducerFinished` is noted and other signals kept for the policy.
     pub async fn send<T: Send + 'static>(&mut self, out: &Outbox<T>, msg: T) -> Result<(), Interrupted<T>> {
-        let mut attempt = Attempt::new(out);
+        self.send_on(out.node(), true, msg).await
+    }
+
+    /// [`send`](Self::send) into an inbox directly (a chassis telling a child, say).
+    pub async fn deliver<T: Send + 'static>(&mut self, to: &InboxRef<T>, msg: T) -> Result<(), Interrupted<T>> {
+        self.send_on(to.node(), false, msg).await
+    }
+
+    async fn send_on<T: Send + 'static>(&mut self, node: &Arc<Node<T>>, own: bool, msg: T) -> Result<(), Interrupted<T>> {
+        if !self.kept.is_empty() {
+            self.flush_now();
+        }
+        let mut attempt = SendAttempt::new(node, own);
         let mut msg = msg;
         loop {
-            msg = match attempt.turn(self, msg) {
-                ControlFlow::Break(done) => return done,
-                ControlFlow::Continue(back) => back,
+            msg = match attempt.push(msg, None) {
+                Ok(()) => return Ok(()),
+                Err(message) => match self.check() {
+                    Some(signal) => return Err(Interrupted { message, signal }),
+                    None => message,
+                },
             };
             // Woken by the collection that makes room, or by a delivery into `control`.
             pause().await;
@@ -250,89 +360,68 @@ impl ControlWatch {
         out: &Outbox<T>,
         msg: T,
     ) -> Result<(), Interrupted<T>> {
-        let mut attempt = Attempt::new(out);
+        if !self.kept.is_empty() {
+            self.flush_now();
+        }
+        let mut attempt = SendAttempt::new(out.node(), true);
         let mut msg = msg;
         loop {
-            msg = match attempt.turn(self, msg) {
-                ControlFlow::Break(done) => return done,
-                ControlFlow::Continue(back) => back,
+            msg = match attempt.push(msg, None) {
+                Ok(()) => return Ok(()),
+                Err(message) => match self.check() {
+                    Some(signal) => return Err(Interrupted { message, signal }),
+                    None => message,
+                },
             };
             tctx.pause(None);
         }
     }
 
-    /// Passes every deferred signal on out of `signal`, oldest first (for a component that
-    /// passes on what it does not act on; before its last word, so the order holds).
-    pub async fn pass_on(&mut self, signal: &Outbox<Signal>) {
-        while let Some(s) = self.deferred.pop_front() {
-            signal.send(s).await;
+    /// Sends a signal of the component's own out of `signal` (an error report, a producer's
+    /// own `ProducerFinished`), after the signals kept, so the order holds.
+    pub async fn emit(&mut self, s: Signal) {
+        while let Some(k) = self.kept.pop_front() {
+            self.signal.send(k).await;
         }
+        self.signal.send(s).await;
     }
 
-    /// [`pass_on`](Self::pass_on) for a threaded component.
-    pub fn pass_on_blocking(&mut self, signal: &Outbox<Signal>) {
-        while let Some(s) = self.deferred.pop_front() {
-            signal.send_blocking(s);
+    /// [`emit`](Self::emit) for a threaded component.
+    pub fn emit_blocking(&mut self, s: Signal) {
+        while let Some(k) = self.kept.pop_front() {
+            self.signal.send_blocking(k);
         }
-    }
-}
-
-/// One send in progress. Pushes without a waker while there is room (the common case costs
-/// nothing more than `try_send`); once refused, registers the owner's waker for space and
-/// records the wait for deadlock reports, as [`Outbox::send`]'s future does, until dropped.
-struct Attempt<'a, T> {
-    node: &'a Arc<Node<T>>,
-    waker: Option<Waker>,
-    /// The sending component, while it is recorded as waiting.
-    waiting: Option<Arc<ComponentCore>>,
-}
-
-impl<'a, T: Send + 'static> Attempt<'a, T> {
-    fn new(out: &'a Outbox<T>) -> Self {
-        Attempt { node: out.node(), waker: None, waiting: None }
+        self.signal.send_blocking(s);
     }
 
-    /// Tries once: `Break` when the send is over (sent, or abandoned for a shutdown waiting
-    /// on `watch`'s control), `Continue` with the message to wait for room and try again.
-    fn turn(&mut self, watch: &mut ControlWatch, msg: T) -> ControlFlow<Result<(), Interrupted<T>>, T> {
-        match self.push(msg) {
-            Ok(()) => ControlFlow::Break(Ok(())),
-            Err(message) => match watch.check() {
-                Some(signal) => ControlFlow::Break(Err(Interrupted { message, signal })),
-                None => ControlFlow::Continue(message),
-            },
-        }
+    /// Ends the component's signalling: passes on the signals still kept (they came before
+    /// the end), then `end`. Takes the watch, so nothing kept can be forgotten.
+    pub async fn finish(mut self, end: Signal) {
+        self.emit(end).await;
     }
 
-    fn push(&mut self, msg: T) -> Result<(), T> {
-        match self.node.push(msg, self.waker.as_ref()) {
-            Ok(()) => Ok(()),
-            Err(Refused { msg, .. }) if self.waker.is_none() => {
-                // As `Outbox::try_send_notify`: a threaded component is woken through its
-                // parker, an async one through its task. Then try again, registered, so a
-                // collection between the two attempts is not missed.
-                let owner = &self.node.owner;
-                self.waker = Some(match owner.parker.get() {
-                    Some(p) => Waker::from(p.clone()),
-                    None => Waker::from(owner.clone()),
-                });
-                self.push(msg)
-            }
-            Err(Refused { msg, at }) => {
-                if let Some(core) = self.node.owner.core.upgrade() {
-                    *lock(&core.waiting_for) = Some(Box::new(at));
-                    self.waiting = Some(core);
-                }
-                Err(msg)
-            }
+    /// [`finish`](Self::finish) for a threaded component.
+    pub fn finish_blocking(mut self, end: Signal) {
+        self.emit_blocking(end);
+    }
+
+    /// Ends without a terminal signal of its own (a component whose end is reported some
+    /// other way): passes on the signals still kept.
+    pub async fn close(mut self) {
+        while let Some(k) = self.kept.pop_front() {
+            self.signal.send(k).await;
         }
     }
 }
 
-impl<T> Drop for Attempt<'_, T> {
+impl Drop for ControlWatch {
     fn drop(&mut self) {
-        if let Some(core) = self.waiting.take() {
-            *lock(&core.waiting_for) = None;
+        // A component that ended without `finish` (an early return, a panic): what was kept
+        // still goes on if `signal` has room, rather than vanishing.
+        while let Some(s) = self.kept.pop_front() {
+            if self.signal.try_send(s).is_err() {
+                break;
+            }
         }
     }
 }

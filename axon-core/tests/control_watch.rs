@@ -39,7 +39,7 @@ fn relay(log: &Log) -> Component {
     let std: StandardBoxes<u32, u32> = b.standard();
     let log = log.clone();
     b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::new(std.control);
+        let mut watch = ControlWatch::legacy(std.control);
         let end = loop {
             match watch.next(&std.inbox).await {
                 Next::Data(n) => {
@@ -65,7 +65,7 @@ fn threaded_relay(log: &Log) -> Component {
     let std: StandardBoxes<u32, u32> = b.standard();
     let log = log.clone();
     b.run_threaded(move |tctx| {
-        let mut watch = ControlWatch::new(std.control);
+        let mut watch = ControlWatch::legacy(std.control);
         let end = loop {
             match watch.next_blocking(&tctx, &std.inbox) {
                 Next::Data(n) => {
@@ -221,7 +221,7 @@ fn checker(log: &Log) -> Component {
     let std: StandardBoxes<u32, u32> = b.standard();
     let log = log.clone();
     b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::new(std.control);
+        let mut watch = ControlWatch::legacy(std.control);
         log.note(format!("check: {:?}", watch.check().map(|s| s.to_string())));
         log.note(format!("finishing: {}, left on control: {}", watch.is_finishing(), watch.control().len()));
         while let Some(next) = watch.try_next(&std.inbox) {
@@ -262,7 +262,7 @@ fn sender(log: &Log) -> Component {
     let std: StandardBoxes<u32, u32> = b.standard();
     let log = log.clone();
     b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::new(std.control);
+        let mut watch = ControlWatch::legacy(std.control);
         log.note(format!("sent: {}", watch.send(&std.outbox, 7).await.is_ok()));
         log.note(format!("then check: {:?}", watch.check().map(|s| s.to_string())));
     })

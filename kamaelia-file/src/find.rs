@@ -165,7 +165,7 @@ impl Find {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            let watch = ControlWatch::new(control);
+            let watch = ControlWatch::legacy(control);
             let mut walk = Walk { find: self, tctx: &tctx, watch, signal, outbox, error };
             let end = match walk.run() {
                 Ok(()) => Signal::producer_finished_by(tctx.id()),

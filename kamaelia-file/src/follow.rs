@@ -311,7 +311,7 @@ impl Follow {
         b.run_threaded(move |tctx| {
             let me = tctx.id();
             let StandardBoxes { inbox: _, control, outbox, signal } = io;
-            let ports = Ports { tctx, me, watch: ControlWatch::new(control), outbox, signal, error };
+            let ports = Ports { tctx, me, watch: ControlWatch::legacy(control), outbox, signal, error };
             Tail {
                 framer: LineFramer::with_limit(self.max, self.overlong),
                 target: self.path.clone(),

@@ -140,7 +140,7 @@ impl<R: Matcher> Grep<R> {
         let mut b = ComponentBuilder::new("Grep");
         let io = b.standard::<R::Line, R::Line>();
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(io.control);
+            let mut watch = ControlWatch::legacy(io.control);
             let passes = |line: &R::Line| regex.found_in(line) != invert;
             let end = loop {
                 match watch.next(&io.inbox).await {

@@ -118,7 +118,7 @@ impl Printer {
             let me = tctx.id();
             let what = target.describe();
             let mut out = Out { w: BufWriter::with_capacity(64 * 1024, target.into_writer()), what };
-            let mut watch = ControlWatch::new(io.control);
+            let mut watch = ControlWatch::legacy(io.control);
             let end = loop {
                 match watch.try_next(&io.inbox) {
                     Some(Next::Data(line)) => {

@@ -177,7 +177,7 @@ impl ReadFile {
                 let error = b.outbox::<FramingError>("error");
                 let signal = b.signal();
                 b.run(move |ctx| async move {
-                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::new(control), signal);
+                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::legacy(control), signal);
                     let end = r.lines(&self, &outbox, &error).await;
                     r.end(end).await;
                 })
@@ -186,7 +186,7 @@ impl ReadFile {
                 let outbox = b.outbox::<Vec<u8>>("outbox");
                 let signal = b.signal();
                 b.run(move |ctx| async move {
-                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::new(control), signal);
+                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::legacy(control), signal);
                     let end = r.blocks(&self, &outbox).await;
                     r.end(end).await;
                 })

@@ -44,7 +44,7 @@ impl FileSlurper {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            each_path(&tctx, ControlWatch::new(control), &signal, &inbox, |watch, path| {
+            each_path(&tctx, ControlWatch::legacy(control), &signal, &inbox, |watch, path| {
                 let read = fs::read(&path);
                 stop_if_told(watch)?;
                 match read {
@@ -113,7 +113,7 @@ impl Mover {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            each_path(&tctx, ControlWatch::new(control), &signal, &inbox, |watch, path| {
+            each_path(&tctx, ControlWatch::legacy(control), &signal, &inbox, |watch, path| {
                 let Some(name) = path.file_name() else {
                     let e = io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name");
                     watch.send_blocking(&tctx, &error, FileError::new("move", path, e))?;

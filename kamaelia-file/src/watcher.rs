@@ -102,7 +102,7 @@ impl DirectoryWatcher {
         let events = b.inbox::<FsEvent>("_events");
         b.run(move |ctx| async move {
             let me = ctx.id();
-            let mut watch = ControlWatch::new(control);
+            let mut watch = ControlWatch::legacy(control);
             // Declared above with this type, so this cannot fail.
             let events_ref = ctx.component().inbox_ref::<FsEvent>("_events").expect("the _events inbox is declared");
             let handler = move |event: FsEvent| {

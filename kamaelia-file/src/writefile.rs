@@ -86,7 +86,7 @@ impl WriteFile {
         b.run_threaded(move |tctx| {
             let me = tctx.id();
             let signal = std.signal;
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let mut out = match Output::open(&self) {
                 Ok(o) => o,
                 Err(e) => return fail(&mut watch, &signal, me, &e),

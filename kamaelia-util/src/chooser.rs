@@ -134,7 +134,7 @@ impl<T: Clone + Send + 'static> Chooser<T> {
         let mut b = ComponentBuilder::new("Chooser");
         let std: StandardBoxes<C, T> = b.standard();
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let mut cursor = Cursor { index: 0, len: items.len(), looping };
             let mut first = items.first().cloned();
             let end = loop {
@@ -244,7 +244,7 @@ impl<T: Clone + Send + 'static> ForwardIteratingChooser<T> {
         let mut b = ComponentBuilder::new("ForwardIteratingChooser");
         let std: StandardBoxes<C, T> = b.standard();
         b.run(move |ctx| async move {
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let mut current = items.next();
             let mut pending = current.clone();
             let end = loop {

@@ -355,7 +355,7 @@ impl ChunksToLines {
         let error = b.outbox::<FramingError>("error");
         let mut framer = LineFramer::with_limit(self.max, self.policy);
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let end = loop {
                 let mut finished = None;
                 match watch.next(&std.inbox).await {
@@ -546,7 +546,7 @@ impl LinesToTokenlists {
         let std = b.standard::<String, Vec<String>>();
         let error: Outbox<TokenError> = b.outbox("error");
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let end = loop {
                 match watch.next(&std.inbox).await {
                     Next::Data(line) => {

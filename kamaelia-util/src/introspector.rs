@@ -94,7 +94,7 @@ impl Introspector {
         let std = b.standard::<(), String>();
         b.run(move |ctx| async move {
             let me = ctx.id();
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let look = || {
                 let mut snap = ctx.scheduler().snapshot();
                 if !include_self {

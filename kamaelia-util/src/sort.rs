@@ -46,7 +46,7 @@ fn build<T: Send + 'static>(sort: impl FnOnce(&mut Vec<T>) + Send + 'static) -> 
     let mut b = ComponentBuilder::new("Sort");
     let std = b.standard::<T, T>();
     b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::new(std.control);
+        let mut watch = ControlWatch::legacy(std.control);
         let mut held = Vec::new();
         let mut end = loop {
             match watch.next(&std.inbox).await {

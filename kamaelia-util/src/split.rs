@@ -67,7 +67,7 @@ impl<T: Clone + Send + 'static> Fanout<T> {
             }
         }
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let mut outs: Vec<&Outbox<T>> = vec![&std.outbox];
             outs.extend(&extra);
             let end = loop {
@@ -173,7 +173,7 @@ impl<T: Clone + Send + 'static> RouterBuilder<T> {
             rules.push((rule, idx));
         }
         b.run(move |ctx| async move {
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let all: Vec<&Outbox<T>> = outs.iter().map(|o| o.as_ref().unwrap_or(&std.outbox)).collect();
             let end = loop {
                 match watch.next(&std.inbox).await {
@@ -235,7 +235,7 @@ impl<T: Send + 'static> ConditionalSplitter<T> {
         let no = b.outbox::<T>("false");
         let signal = b.signal();
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(control);
+            let mut watch = ControlWatch::legacy(control);
             let end = loop {
                 match watch.next(&inbox).await {
                     Next::Data(msg) => {
@@ -283,7 +283,7 @@ impl<T: Clone + Send + 'static> TwoWaySplitter<T> {
         let signal1 = b.signal();
         let signal2 = b.outbox::<Signal>("signal2");
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(control);
+            let mut watch = ControlWatch::legacy(control);
             let end = loop {
                 match watch.next(&inbox).await {
                     Next::Data(msg) => {
@@ -376,7 +376,7 @@ impl<T: Send + 'static> Balancer<T> {
         let signal = b.signal();
         let signals: Vec<Outbox<Signal>> = (0..ways).map(|i| b.outbox::<Signal>(format!("signal{i}"))).collect();
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(control);
+            let mut watch = ControlWatch::legacy(control);
             // The way chosen last; the next choice starts looking after it.
             let mut last = ways - 1;
             let end = loop {

@@ -43,7 +43,7 @@ impl SimpleDetupler {
         let mut b = ComponentBuilder::new("SimpleDetupler");
         let std = b.standard::<T, U>();
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let end = loop {
                 match watch.next(&std.inbox).await {
                     Next::Data(item) => {
@@ -101,7 +101,7 @@ impl<T: Clone + Send + 'static> Entuple<T> {
         let mut b = ComponentBuilder::new("Entuple");
         let std = b.standard::<T, Vec<T>>();
         b.run(move |ctx| async move {
-            let mut watch = ControlWatch::new(std.control);
+            let mut watch = ControlWatch::legacy(std.control);
             let end = loop {
                 match watch.next(&std.inbox).await {
                     Next::Data(item) => {
