@@ -47,6 +47,7 @@
 
 mod boxes;
 mod component;
+pub mod conformance;
 mod driver;
 mod handle;
 mod introspect;
