@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use axon_core::{Component, ComponentBuilder, Received, Scheduler, Signal, link};
+use axon_core::{Component, ComponentBuilder, Scheduler, Signal, link};
 
 /// Emits each word, then ProducerFinished.
 fn source(words: &[&str]) -> Component {
@@ -22,49 +22,27 @@ fn source(words: &[&str]) -> Component {
     })
 }
 
-/// Applies `f` to each message; passes the shutdown signal on.
+/// Applies `f` to each message; the driver owns the loop and the shutdown contract.
 fn transformer(kind: &'static str, f: fn(String) -> String) -> Component {
     let mut b = ComponentBuilder::new(kind);
     let io = b.standard::<String, String>();
-    b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(m) => io.outbox.send(f(m)).await,
-                Received::Control(s) => {
-                    for m in io.inbox.drain().collect::<Vec<_>>() {
-                        io.outbox.send(f(m)).await;
-                    }
-                    io.signal.send(s).await;
-                    return;
-                }
-            }
-        }
-    })
+    b.run(move |_| io.transform(move |m| Some(f(m))))
 }
 
-fn print(log: &Mutex<Vec<String>>, m: String) {
-    println!("  printer got: {m}");
-    log.lock().expect("log lock").push(m);
-}
-
-/// Prints each message with a tag and keeps a log.
+/// Prints each message and keeps a log; says which signal ended it.
 fn printer(log: Arc<Mutex<Vec<String>>>) -> Component {
     let mut b = ComponentBuilder::new("Printer");
-    let io = b.standard::<String, String>();
+    let io = b.standard::<String, ()>();
     b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(m) => print(&log, m),
-                Received::Control(s) => {
-                    // Control is checked first: what arrived before the signal is still here.
-                    for m in io.inbox.drain() {
-                        print(&log, m);
-                    }
-                    println!("  printer stops on {s}");
-                    return;
-                }
-            }
-        }
+        let mut driver = io.driver();
+        let end = driver
+            .run(|m, _out| {
+                println!("  printer got: {m}");
+                log.lock().expect("log lock").push(m);
+            })
+            .await;
+        println!("  printer stops on {end}");
+        driver.finish(end).await;
     })
 }
 

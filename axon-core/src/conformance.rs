@@ -5,7 +5,6 @@ use std::fmt;
 
 use crate::{Component, ComponentBuilder, Inbox, LinkOptions, Scheduler, Signal, SignalPolicy, link, link_with};
 
-
 /// Runs a component through the three situations the contract covers, on a step-mode
 /// scheduler, and says what went wrong:
 ///
@@ -76,13 +75,7 @@ const MAX_FEED: usize = 1000;
 impl<I: Send + 'static> Contract<I> {
     /// The contract for the components `make` builds (a fresh one per check).
     pub fn new(name: impl Into<String>, make: impl Fn() -> Component + 'static) -> Self {
-        Contract {
-            name: name.into(),
-            make: Box::new(make),
-            sample: None,
-            policy: SignalPolicy::Forward,
-            blocks: true,
-        }
+        Contract { name: name.into(), make: Box::new(make), sample: None, policy: SignalPolicy::Forward, blocks: true }
     }
 
     /// The `i`-th input message (a source whose `inbox` is unused gives none: skip this).

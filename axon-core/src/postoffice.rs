@@ -209,7 +209,8 @@ impl<T: Send + 'static> Node<T> {
     pub(crate) fn check_owner_waits(&self) {
         if let Some(waiter) = crate::task::polling() {
             if waiter != self.owner.id {
-                let owner = self.owner.core.upgrade().map_or_else(|| self.owner.id.to_string(), |c| c.name().to_string());
+                let owner =
+                    self.owner.core.upgrade().map_or_else(|| self.owner.id.to_string(), |c| c.name().to_string());
                 panic!(
                     "inbox {:?} of component {owner} is awaited by another component (id {waiter}): a delivery \
                      wakes only the component that declared the box, so this wait would never end; \

@@ -176,7 +176,8 @@ impl ControlWatch {
     /// other signals; `pass_on` hands kept ones to the given outbox.
     #[doc(hidden)]
     pub fn legacy(control: Inbox<Signal>) -> Self {
-        let node = Arc::new(Node::new("_legacy_watch".into(), crate::Direction::Outbox, control.node().owner.clone(), None));
+        let node =
+            Arc::new(Node::new("_legacy_watch".into(), crate::Direction::Outbox, control.node().owner.clone(), None));
         ControlWatch::new(control, Outbox::new(node)).with_policy(SignalPolicy::Deliver)
     }
 
@@ -333,7 +334,12 @@ impl ControlWatch {
         self.send_on(to.node(), false, msg).await
     }
 
-    async fn send_on<T: Send + 'static>(&mut self, node: &Arc<Node<T>>, own: bool, msg: T) -> Result<(), Interrupted<T>> {
+    async fn send_on<T: Send + 'static>(
+        &mut self,
+        node: &Arc<Node<T>>,
+        own: bool,
+        msg: T,
+    ) -> Result<(), Interrupted<T>> {
         if !self.kept.is_empty() {
             self.flush_now();
         }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use axon_core::{
     BoxAddr, Component, ComponentBuilder, ComponentState, ControlWatch, Inbox, LinkOptions, Next, Scheduler,
-    SchedulerHandle, Signal, StandardBoxes, link, link_with,
+    SchedulerHandle, Signal, SignalPolicy, StandardBoxes, link, link_with,
 };
 
 /// Far longer than any of these systems needs; only reached if something hangs.
@@ -39,7 +39,7 @@ fn relay(log: &Log) -> Component {
     let std: StandardBoxes<u32, u32> = b.standard();
     let log = log.clone();
     b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::legacy(std.control);
+        let mut watch = ControlWatch::new(std.control, std.signal).with_policy(SignalPolicy::Deliver);
         let end = loop {
             match watch.next(&std.inbox).await {
                 Next::Data(n) => {
@@ -54,8 +54,7 @@ fn relay(log: &Log) -> Component {
             }
         };
         log.note(format!("end {end}"));
-        watch.pass_on(&std.signal).await;
-        std.signal.send(end).await;
+        watch.finish(end).await;
     })
 }
 
@@ -65,7 +64,7 @@ fn threaded_relay(log: &Log) -> Component {
     let std: StandardBoxes<u32, u32> = b.standard();
     let log = log.clone();
     b.run_threaded(move |tctx| {
-        let mut watch = ControlWatch::legacy(std.control);
+        let mut watch = ControlWatch::new(std.control, std.signal).with_policy(SignalPolicy::Deliver);
         let end = loop {
             match watch.next_blocking(&tctx, &std.inbox) {
                 Next::Data(n) => {
@@ -80,8 +79,7 @@ fn threaded_relay(log: &Log) -> Component {
             }
         };
         log.note(format!("end {end}"));
-        watch.pass_on_blocking(&std.signal);
-        std.signal.send_blocking(end);
+        watch.finish_blocking(end);
     })
 }
 
@@ -221,7 +219,7 @@ fn checker(log: &Log) -> Component {
     let std: StandardBoxes<u32, u32> = b.standard();
     let log = log.clone();
     b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::legacy(std.control);
+        let mut watch = ControlWatch::new(std.control, std.signal).with_policy(SignalPolicy::Deliver);
         log.note(format!("check: {:?}", watch.check().map(|s| s.to_string())));
         log.note(format!("finishing: {}, left on control: {}", watch.is_finishing(), watch.control().len()));
         while let Some(next) = watch.try_next(&std.inbox) {
@@ -262,7 +260,7 @@ fn sender(log: &Log) -> Component {
     let std: StandardBoxes<u32, u32> = b.standard();
     let log = log.clone();
     b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::legacy(std.control);
+        let mut watch = ControlWatch::new(std.control, std.signal).with_policy(SignalPolicy::Deliver);
         log.note(format!("sent: {}", watch.send(&std.outbox, 7).await.is_ok()));
         log.note(format!("then check: {:?}", watch.check().map(|s| s.to_string())));
     })

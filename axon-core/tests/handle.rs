@@ -4,9 +4,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use axon_core::{
-    Component, ComponentBuilder, HandleError, LinkErrorKind, Received, Scheduler, SchedulerHandle, Signal, pause,
-};
+use axon_core::{Component, ComponentBuilder, HandleError, LinkErrorKind, Scheduler, SchedulerHandle, Signal, pause};
 
 /// Long enough that a correct implementation never hits it; short enough that a broken one fails.
 const GENEROUS: Duration = Duration::from_secs(10);
@@ -16,17 +14,7 @@ const GENEROUS: Duration = Duration::from_secs(10);
 fn doubler() -> Component {
     let mut b = ComponentBuilder::new("Doubler");
     let std = b.standard::<u32, u32>();
-    b.run(move |_ctx| async move {
-        loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(n) => std.outbox.send(2 * n).await,
-                Received::Control(s) => {
-                    std.signal.send(s).await;
-                    return;
-                }
-            }
-        }
-    })
+    b.run(|_ctx| std.transform(|n| Some(2 * n)))
 }
 
 /// Waits, without hanging the test, for a background scheduler to end.

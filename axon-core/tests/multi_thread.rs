@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Received, Scheduler, Signal, link, sleep};
+use axon_core::{Component, ComponentBuilder, Scheduler, Signal, link, sleep};
 
 /// Far longer than any of these systems needs; only reached if `run` hangs.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -66,22 +66,7 @@ fn number_source() -> Component {
 fn transformer() -> Component {
     let mut b = ComponentBuilder::new("Transformer");
     let std = b.standard::<u64, u64>();
-    b.run(move |_ctx| async move {
-        loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(x) => std.outbox.send(3 * x + 1).await,
-                Received::Control(s) => {
-                    // Data sent before the signal may still be waiting: pass it on first.
-                    let rest: Vec<u64> = std.inbox.drain().collect();
-                    for x in rest {
-                        std.outbox.send(3 * x + 1).await;
-                    }
-                    std.signal.send(s).await;
-                    return;
-                }
-            }
-        }
-    })
+    b.run(|_ctx| std.transform(|x| Some(3 * x + 1)))
 }
 
 fn collector(got: &Arc<Mutex<Vec<u64>>>) -> Component {
@@ -89,10 +74,9 @@ fn collector(got: &Arc<Mutex<Vec<u64>>>) -> Component {
     let mut b = ComponentBuilder::new("Sink");
     let std = b.standard::<u64, u64>();
     b.run(move |_ctx| async move {
-        while let Received::Data(x) = std.inbox.recv_with_control(&std.control).await {
-            got.lock().unwrap().push(x);
-        }
-        got.lock().unwrap().extend(std.inbox.drain());
+        let mut driver = std.driver();
+        driver.run(|x, _out| got.lock().unwrap().push(x)).await;
+        got.lock().unwrap().extend(driver.inbox().drain());
     })
 }
 

@@ -8,8 +8,8 @@ use std::thread;
 use std::time::Duration;
 
 use axon_core::{
-    ActivateError, Component, ComponentBuilder, ComponentState, CondvarPark, Park, Received, Scheduler,
-    SchedulerHandle, Signal, link, pause, yield_now,
+    ActivateError, Component, ComponentBuilder, ComponentState, CondvarPark, Park, Scheduler, SchedulerHandle, Signal,
+    link, pause, yield_now,
 };
 
 use common::{LIMIT, run_within_limit};
@@ -73,14 +73,9 @@ fn run_returns_when_every_component_has_finished() {
     let mut b = ComponentBuilder::new("Sink");
     let std = b.standard::<u32, u32>();
     let sink = b.run(move |_ctx| async move {
-        loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(n) => sink_got.lock().unwrap().push(n),
-                Received::Control(s) if s.is_terminal() => break,
-                Received::Control(_) => {}
-            }
-        }
-        sink_got.lock().unwrap().extend(std.inbox.drain());
+        let mut driver = std.driver();
+        driver.run(|n, _out| sink_got.lock().unwrap().push(n)).await;
+        sink_got.lock().unwrap().extend(driver.inbox().drain());
     });
     link((&source, "outbox"), (&sink, "inbox")).unwrap();
     link((&source, "signal"), (&sink, "control")).unwrap();

@@ -107,3 +107,62 @@ fn chassis_sits_below_the_other_component_families() {
         assert!(!deps.iter().any(|d| d == above), "kamaelia-chassis must not depend on {above}");
     }
 }
+
+/// Every `.rs` file under `dir` of `krate`, with its text.
+fn sources_of(krate: &str, dir: &str) -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    rust_files(&workspace_root().join(krate).join(dir), &mut files);
+    files.into_iter().map(|f| (f.clone(), fs::read_to_string(&f).unwrap_or_default())).collect()
+}
+
+#[test]
+fn every_dependency_is_used_by_its_crate() {
+    for krate in CRATES {
+        let sources = sources_of(krate, "src");
+        for dep in dependencies(krate) {
+            let path = dep.replace('-', "_");
+            let used = sources.iter().any(|(_, text)| {
+                text.contains(&format!("{path}::"))
+                    || text.contains(&format!("use {path}"))
+                    || text.contains(&format!("{path}!"))
+            });
+            assert!(
+                used,
+                "{krate} depends on {dep} but nothing in {krate}/src uses it: remove it from {krate}/Cargo.toml"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_component_outside_axon_core_hand_rolls_a_control_loop() {
+    for krate in CRATES.iter().filter(|k| **k != "axon-core") {
+        for (file, text) in sources_of(krate, "src") {
+            for (n, line) in text.lines().enumerate() {
+                assert!(
+                    !line.contains("control.try_recv()"),
+                    "{}:{}: a hand-rolled look at `control`; use axon_core::ControlWatch or the Driver",
+                    file.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn crate_roots_list_their_exports_without_globs() {
+    for krate in CRATES {
+        let lib = workspace_root().join(krate).join("src/lib.rs");
+        let Ok(text) = fs::read_to_string(&lib) else { continue };
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            assert!(
+                !(line.starts_with("pub use") && line.ends_with("::*;")),
+                "{}:{}: a glob re-export; list the exports (the crate root is a table of contents)",
+                lib.display(),
+                n + 1
+            );
+        }
+    }
+}

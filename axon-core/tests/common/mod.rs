@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use axon_core::{Component, ComponentBuilder, Ctx, Received, Scheduler, StandardBoxes};
+use axon_core::{Component, ComponentBuilder, Ctx, Scheduler, StandardBoxes};
 
 /// Far longer than any of these systems needs; only reached if `run` hangs.
 pub(crate) const LIMIT: Duration = Duration::from_secs(30);
@@ -80,13 +80,8 @@ pub(crate) fn collector(kind: &'static str, got: &Arc<Mutex<Vec<u32>>>) -> Compo
     let mut b = ComponentBuilder::new(kind);
     let std = b.standard::<u32, u32>();
     b.run(move |_ctx| async move {
-        loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(n) => got.lock().unwrap().push(n),
-                Received::Control(s) if s.is_terminal() => break,
-                Received::Control(_) => {}
-            }
-        }
-        got.lock().unwrap().extend(std.inbox.drain());
+        let mut driver = std.driver();
+        driver.run(|n, _out| got.lock().unwrap().push(n)).await;
+        got.lock().unwrap().extend(driver.inbox().drain());
     })
 }
