@@ -4,7 +4,7 @@
 //! three behaviours by hand for sources, for components with no `outbox`, and for the
 //! threaded ConsoleReader).
 
-#[path = "common_split.rs"]
+#[path = "common/split.rs"]
 mod common_split;
 
 use std::io::Cursor;

@@ -1,7 +1,7 @@
 //! The Introspector sends `DEL ALL`, then the whole topology of its system in Axon's
 //! visualiser protocol, then only what changed, looking on a timer rather than busily.
 
-#[path = "common_split.rs"]
+#[path = "common/split.rs"]
 mod common_split;
 
 use std::time::{Duration, Instant};

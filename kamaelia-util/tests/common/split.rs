@@ -1,6 +1,7 @@
-//! Helpers shared by the tuple, chooser, splitter, sort and framing tests: probes that catch
-//! what a component sends, delivering straight into a component's boxes, small sources and
-//! sinks, and a component's boxes as a snapshot shows them.
+//! Helpers shared by the tuple, chooser, splitter, sort, framing, introspector and contract
+//! tests (included by path, as `common_split`): probes that catch what a component sends,
+//! delivering straight into a component's boxes, small sources and sinks, and a component's
+//! boxes as a snapshot shows them.
 #![allow(dead_code)]
 
 use std::any::type_name;
