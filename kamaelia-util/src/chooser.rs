@@ -135,16 +135,14 @@ impl<T: Clone + Send + 'static> Chooser<T> {
         b.run(move |_ctx| async move {
             let mut driver = io.driver();
             let mut cursor = Cursor { index: 0, len: items.len(), looping };
-            let first = match items.first() {
-                Some(item) => driver.emit(item.clone()).await.err().map(|stop| stop.signal),
-                None => None,
-            };
-            let end = match first {
-                Some(stop) => stop,
-                None => {
-                    driver.run_map(move |cmd| parse(cmd).and_then(|c| cursor.apply(c)).map(|i| items[i].clone())).await
+            // The first item goes out at once, before any command.
+            if let Some(item) = items.first() {
+                if let Err(stop) = driver.emit(item.clone()).await {
+                    return driver.finish(stop.signal).await;
                 }
-            };
+            }
+            let end =
+                driver.run_map(move |cmd| parse(cmd).and_then(|c| cursor.apply(c)).map(|i| items[i].clone())).await;
             driver.finish(end).await;
         })
     }
