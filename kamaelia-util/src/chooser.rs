@@ -85,13 +85,12 @@ impl FromStr for ChooserCommand {
 /// - `inbox: ChooserCommand` (or `String` with [`build_text`](Chooser::build_text)): commands.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: T`: the chosen items (clones).
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on.
 ///
 /// Configuration: the items; `looping` (default false).
 ///
-/// Shutdown: on `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once. On
-/// `ProducerFinished` (no more commands will come) it carries out the commands already
-/// received, passes the signal on and stops.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)): on `ProducerFinished`
+/// (no more commands will come) it carries out the commands already received first.
 ///
 /// Differs from Kamaelia: the original ignores `producerFinished` and runs on with no one to
 /// command it; here the end of the command stream ends it. The original's `PREV` at the
@@ -132,30 +131,19 @@ impl<T: Clone + Send + 'static> Chooser<T> {
     fn build_with<C: Send + 'static>(self, parse: fn(C) -> Option<ChooserCommand>) -> Component {
         let Chooser { items, looping } = self;
         let mut b = ComponentBuilder::new("Chooser");
-        let std: StandardBoxes<C, T> = b.standard();
+        let io: StandardBoxes<C, T> = b.standard();
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(std.control);
+            let mut driver = io.driver();
             let mut cursor = Cursor { index: 0, len: items.len(), looping };
-            let mut first = items.first().cloned();
-            let end = loop {
-                if let Some(item) = first.take() {
-                    if let Err(stop) = watch.send(&std.outbox, item).await {
-                        break stop.signal;
-                    }
+            // The first item goes out at once, before any command.
+            if let Some(item) = items.first() {
+                if let Err(stop) = driver.emit(item.clone()).await {
+                    return driver.finish(stop.signal).await;
                 }
-                match watch.next(&std.inbox).await {
-                    Next::Data(cmd) => {
-                        if let Some(i) = parse(cmd).and_then(|c| cursor.apply(c)) {
-                            if let Err(stop) = watch.send(&std.outbox, items[i].clone()).await {
-                                break stop.signal;
-                            }
-                        }
-                    }
-                    Next::Other(_) => {}
-                    Next::End(s) => break s,
-                }
-            };
-            std.signal.send(end).await;
+            }
+            let end =
+                driver.run_map(move |cmd| parse(cmd).and_then(|c| cursor.apply(c)).map(|i| items[i].clone())).await;
+            driver.finish(end).await;
         })
     }
 }
@@ -204,11 +192,10 @@ impl Cursor {
 ///   [`with_text_commands`](ForwardIteratingChooser::with_text_commands)): commands.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: T`: the items.
-/// - `signal: Signal`: its own `ProducerFinished` at exhaustion, or a terminal signal passed on.
+/// - `signal: Signal`: its own `ProducerFinished` at exhaustion; signals passed on.
 ///
-/// Shutdown: on `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once. On
-/// `ProducerFinished` it carries out the commands already received, passes the signal on and
-/// stops.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it carries out the commands already received first.
 ///
 /// Differs from Kamaelia: the original calls the Python 2 `.next()`, so on Python 3 its first
 /// step fails (reference §1.16 quirk 10); it also ignores `producerFinished`.
@@ -242,18 +229,18 @@ impl<T: Clone + Send + 'static> ForwardIteratingChooser<T> {
         It: Iterator<Item = T> + Send + 'static,
     {
         let mut b = ComponentBuilder::new("ForwardIteratingChooser");
-        let std: StandardBoxes<C, T> = b.standard();
+        let io: StandardBoxes<C, T> = b.standard();
         b.run(move |ctx| async move {
-            let mut watch = ControlWatch::legacy(std.control);
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let mut current = items.next();
             let mut pending = current.clone();
             let end = loop {
                 if let Some(item) = pending.take() {
-                    if let Err(stop) = watch.send(&std.outbox, item).await {
+                    if let Err(stop) = watch.send(&io.outbox, item).await {
                         break stop.signal;
                     }
                 }
-                match watch.next(&std.inbox).await {
+                match watch.next(&io.inbox).await {
                     Next::Data(cmd) => match parse(cmd) {
                         Some(ChooserCommand::Same) => pending = current.clone(),
                         Some(ChooserCommand::Next) => match items.next() {
@@ -265,11 +252,11 @@ impl<T: Clone + Send + 'static> ForwardIteratingChooser<T> {
                         },
                         _ => {}
                     },
-                    Next::Other(_) => {}
+                    Next::Other(s) => watch.emit(s).await,
                     Next::End(s) => break s,
                 }
             };
-            std.signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }

@@ -5,7 +5,7 @@ use std::io::{self, BufRead, Write};
 use std::sync::mpsc::{self, TryRecvError};
 use std::thread;
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Received, Signal, StandardBoxes};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Outbox, Signal};
 
 /// Where a [`ConsoleReader`] reads from.
 enum Input {
@@ -50,10 +50,11 @@ enum FromConsole {
 /// - `signal: Signal`: `ProducerFinished` naming this component at the end of input;
 ///   signals passed on; `ErrorInformation` if reading fails.
 ///
-/// Shutdown: at the end of input it sends `ProducerFinished` and ends. If reading fails it
-/// sends `ErrorInformation` with the error, then `ProducerFinished`, and ends. On a terminal
-/// signal on `control` it passes it on and ends (on `ProducerFinished`, after sending a line
-/// already read); other signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch), its blocking
+/// calls): a shutdown stops it at once, also while a line waits for room; a
+/// `ProducerFinished` on `control` ends it after sending a line already read, and is passed
+/// on in place of its own. At the end of input it sends its own `ProducerFinished` and ends;
+/// if reading fails it sends `ErrorInformation` with the error first.
 ///
 /// The blocking reads happen on a helper thread of their own, so the component sees
 /// `control` while a read is blocked and stops at once; the helper then ends after its
@@ -124,9 +125,10 @@ impl ConsoleReader {
     pub fn build(self) -> Component {
         let ConsoleReader { prompt, eol, input, prompt_out } = self;
         let mut b = ComponentBuilder::new("ConsoleReader");
-        let std = b.standard::<(), String>();
+        let io = b.standard::<(), String>();
         b.run_threaded(move |tctx| {
             let me = tctx.component();
+            let mut watch = ControlWatch::new(io.control, io.signal);
             // One line in hand at most: the reader blocks until the component takes it.
             let (tx, rx) = mpsc::sync_channel::<FromConsole>(1);
             let waker = me.clone();
@@ -142,43 +144,42 @@ impl ConsoleReader {
                 drop(tx);
                 waker.wake();
             });
+            let finished = Signal::producer_finished_by(me.id());
             if let Err(e) = spawned {
                 let message = format!("could not start the console reading thread: {e}");
-                std.signal.send_blocking(Signal::ErrorInformation { caller: Some(me.id()), message });
-                std.signal.send_blocking(Signal::producer_finished_by(me.id()));
-                return;
+                watch.emit_blocking(Signal::ErrorInformation { caller: Some(me.id()), message });
+                return watch.finish_blocking(finished);
             }
-            loop {
-                if let Some(s) = std.control.try_recv() {
-                    if s.is_producer_finished() {
-                        if let Ok(FromConsole::Line(line)) = rx.try_recv() {
-                            std.outbox.send_blocking(line + &eol);
+            let end = loop {
+                if let Some(stop) = watch.check() {
+                    break stop;
+                }
+                if let Some(end) = watch.take_finished() {
+                    if let Ok(FromConsole::Line(line)) = rx.try_recv() {
+                        if let Err(stop) = watch.send_blocking(&tctx, &io.outbox, line + &eol) {
+                            break stop.signal;
                         }
                     }
-                    let stop = s.is_terminal();
-                    std.signal.send_blocking(s);
-                    if stop {
-                        return;
-                    }
-                    continue;
+                    break end;
                 }
                 match rx.try_recv() {
-                    Ok(FromConsole::Line(line)) => std.outbox.send_blocking(line + &eol),
+                    Ok(FromConsole::Line(line)) => {
+                        if let Err(stop) = watch.send_blocking(&tctx, &io.outbox, line + &eol) {
+                            break stop.signal;
+                        }
+                    }
                     Ok(FromConsole::Failed(e)) => {
                         let message = format!("reading the console failed: {e}");
-                        std.signal.send_blocking(Signal::ErrorInformation { caller: Some(me.id()), message });
-                        std.signal.send_blocking(Signal::producer_finished_by(me.id()));
-                        return;
+                        watch.emit_blocking(Signal::ErrorInformation { caller: Some(me.id()), message });
+                        break finished;
                     }
                     Err(TryRecvError::Empty) => {
                         tctx.pause(None);
                     }
-                    Err(TryRecvError::Disconnected) => {
-                        std.signal.send_blocking(Signal::producer_finished_by(me.id()));
-                        return;
-                    }
+                    Err(TryRecvError::Disconnected) => break finished,
                 }
-            }
+            };
+            watch.finish_blocking(end);
         })
     }
 }
@@ -242,10 +243,10 @@ type Format<T> = Box<dyn Fn(&T) -> String + Send>;
 /// - `outbox: T`: the messages, in forwarder mode.
 /// - `signal: Signal`: signals passed on; `ErrorInformation` if writing fails.
 ///
-/// Shutdown: on `ProducerFinished` it writes what is already queued, passes the signal on
-/// and stops; on `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once.
-/// Other signals are passed on and it carries on. If a write fails (a closed pipe, say) it
-/// sends `ErrorInformation` naming the error on `signal` and stops; it never panics.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it writes what is already queued first. If a write fails (a closed
+/// pipe, say) it sends `ErrorInformation` naming the error on `signal` and stops, with no
+/// terminal signal of its own; it never panics.
 ///
 /// Differs from Kamaelia: the original stops on any control message (reference §1.16
 /// quirk 8), and a closed stdout raises an exception.
@@ -313,35 +314,26 @@ impl<T: Send + 'static> ConsoleEchoer<T> {
     pub fn build(self) -> Component {
         let ConsoleEchoer { tag, forwarder, format, out } = self;
         let mut b = ComponentBuilder::new("ConsoleEchoer");
-        let std = b.standard::<T, T>();
+        let io = b.standard::<T, T>();
         b.run(move |ctx| async move {
             let mut echo = Echo { tag, forwarder, format, out: out.into_writer() };
-            loop {
-                match std.inbox.recv_with_control(&std.control).await {
-                    Received::Data(item) => {
-                        if !echo.deliver(item, &std, ctx.id()).await {
-                            return;
+            let mut watch = ControlWatch::new(io.control, io.signal);
+            let end = loop {
+                match watch.next(&io.inbox).await {
+                    Next::Data(item) => match echo.deliver(item, &mut watch, &io.outbox).await {
+                        Ok(()) => {}
+                        Err(Stop::Interrupted(stop)) => break stop,
+                        Err(Stop::Failed(e)) => {
+                            let message = format!("writing to the console failed: {e}");
+                            watch.emit(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
+                            return watch.close().await;
                         }
-                    }
-                    Received::Control(s) if s.is_producer_finished() => {
-                        // Messages sent before the signal may still be queued.
-                        while let Some(item) = std.inbox.try_recv() {
-                            if !echo.deliver(item, &std, ctx.id()).await {
-                                return;
-                            }
-                        }
-                        std.signal.send(s).await;
-                        return;
-                    }
-                    Received::Control(s) => {
-                        let stop = s.is_shutdown();
-                        std.signal.send(s).await;
-                        if stop {
-                            return;
-                        }
-                    }
+                    },
+                    Next::Other(s) => watch.emit(s).await,
+                    Next::End(s) => break s,
                 }
-            }
+            };
+            watch.finish(end).await;
         })
     }
 }
@@ -354,24 +346,26 @@ struct Echo<T> {
     out: Box<dyn Write + Send>,
 }
 
+/// Why an echoer stops part-way through a message.
+enum Stop {
+    /// A shutdown arrived while the forwarded copy waited for room.
+    Interrupted(Signal),
+    /// Writing failed.
+    Failed(io::Error),
+}
+
 impl<T: Send + 'static> Echo<T> {
-    /// Writes one message (and forwards it in forwarder mode). False if writing failed; the
-    /// error has then been reported on `signal`.
-    async fn deliver(&mut self, item: T, std: &StandardBoxes<T, T>, me: ComponentId) -> bool {
+    /// Writes one message, then in forwarder mode sends it on `outbox`.
+    async fn deliver(&mut self, item: T, watch: &mut ControlWatch, outbox: &Outbox<T>) -> Result<(), Stop> {
         let text = (self.format)(&item);
-        let written = self
-            .out
+        self.out
             .write_all(self.tag.as_bytes())
             .and_then(|()| self.out.write_all(text.as_bytes()))
-            .and_then(|()| self.out.flush());
-        if let Err(e) = written {
-            let message = format!("writing to the console failed: {e}");
-            std.signal.send(Signal::ErrorInformation { caller: Some(me), message }).await;
-            return false;
-        }
+            .and_then(|()| self.out.flush())
+            .map_err(Stop::Failed)?;
         if self.forwarder {
-            std.outbox.send(item).await;
+            watch.send(outbox, item).await.map_err(|stop| Stop::Interrupted(stop.signal))?;
         }
-        true
+        Ok(())
     }
 }

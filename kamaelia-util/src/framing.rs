@@ -281,7 +281,7 @@ fn content_len(bytes: &[u8]) -> usize {
 /// - `inbox: Vec<u8>`: chunks of the stream.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: Vec<u8>` (or `String` with [`build_text`](ChunksToLines::build_text)): lines.
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on.
 /// - `error: FramingError`: lines refused for being too long (or, with
 ///   [`Utf8Policy::Report`], for not being UTF-8), in stream order with the lines. An error
 ///   takes the place of its line and the next line is framed normally, so a server can answer
@@ -292,10 +292,10 @@ fn content_len(bytes: &[u8]) -> usize {
 /// [`OverlongPolicy::Refuse`]). An overlong line is reported once its end arrives (the report
 /// carries its length), and is never held in memory beyond the limit.
 ///
-/// Shutdown: on `ProducerFinished` it frames what is already in `inbox`, sends a last line
-/// that has no terminator (see [`LineFramer::finish`]), passes the signal on and stops. On
-/// `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once, sending nothing
-/// more. Other signals are ignored.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), with an end
+/// hook: on `ProducerFinished` it frames what is already in `inbox`, then sends a last line
+/// that has no terminator (see [`LineFramer::finish`]) before passing the signal on. A
+/// shutdown drops the partial line it holds.
 ///
 /// Differs from Kamaelia: the original works on text, removes *every* CR, has no length limit,
 /// and on `producerFinished` stops without sending buffered lines, losing a last line that has
@@ -355,12 +355,12 @@ impl ChunksToLines {
         let error = b.outbox::<FramingError>("error");
         let mut framer = LineFramer::with_limit(self.max, self.policy);
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(std.control);
+            let mut watch = ControlWatch::new(std.control, std.signal);
             let end = loop {
                 let mut finished = None;
                 match watch.next(&std.inbox).await {
                     Next::Data(chunk) => framer.push(&chunk),
-                    Next::Other(_) => {}
+                    Next::Other(s) => watch.emit(s).await,
                     Next::End(s) if s.is_producer_finished() => {
                         framer.finish();
                         finished = Some(s);
@@ -382,7 +382,7 @@ impl ChunksToLines {
                     break s;
                 }
             };
-            std.signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }
@@ -522,13 +522,12 @@ pub fn split_tokens(line: &str) -> Result<Vec<String>, TokenError> {
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: Vec<String>`: the tokens of each line that has any (blank lines send nothing,
 ///   as in the original).
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on.
 /// - `error: TokenError`: lines that could not be split (an unterminated quote ...), with the
 ///   line.
 ///
-/// Shutdown: on `ProducerFinished` it splits the lines already in `inbox`, passes the signal
-/// on and stops. On `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once.
-/// Other signals are ignored.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it splits the lines already in `inbox` first.
 ///
 /// Differs from Kamaelia: the original drops a line it cannot split without a word (here it
 /// goes to `error`), and stops on `producerFinished` without splitting the lines still queued.
@@ -546,7 +545,7 @@ impl LinesToTokenlists {
         let std = b.standard::<String, Vec<String>>();
         let error: Outbox<TokenError> = b.outbox("error");
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(std.control);
+            let mut watch = ControlWatch::new(std.control, std.signal);
             let end = loop {
                 match watch.next(&std.inbox).await {
                     Next::Data(line) => {
@@ -559,11 +558,11 @@ impl LinesToTokenlists {
                             break s;
                         }
                     }
-                    Next::Other(_) => {}
+                    Next::Other(s) => watch.emit(s).await,
                     Next::End(s) => break s,
                 }
             };
-            std.signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }

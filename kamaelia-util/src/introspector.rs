@@ -44,16 +44,16 @@ pub const DEFAULT_INTROSPECT_INTERVAL: Duration = Duration::from_millis(100);
 /// - `inbox: ()`: unused (as in Axon). Anything arriving there makes it look again at once.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: String`: the topology text.
-/// - `signal: Signal`: the signal that stopped it.
+/// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on `ShutdownMicroprocess` (or `Shutdown`) or `ProducerFinished` it passes the
-/// signal on and stops, at once (it holds nothing to finish); a send waiting for room is
-/// abandoned. Other signals are ignored, as in Axon.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)); it holds
+/// nothing to finish, so a `ProducerFinished` stops it at once too.
 ///
 /// Differs from Axon: Axon's Introspector never pauses: it snapshots the whole system on
 /// every scheduler cycle. This one looks on a timer (every `interval`, on the scheduler's own
 /// timers: no thread and no CPU in between) and whenever it is woken, and sends only when
-/// something changed. It also stops on `ProducerFinished` (Axon's ignores it).
+/// something changed. It also stops on `ProducerFinished` (Axon's ignores it), and passes
+/// other signals on (Axon's ignores them).
 ///
 /// [`SchedulerHandle::snapshot`]: axon_core::SchedulerHandle::snapshot
 #[derive(Clone, Debug)]
@@ -94,7 +94,7 @@ impl Introspector {
         let std = b.standard::<(), String>();
         b.run(move |ctx| async move {
             let me = ctx.id();
-            let mut watch = ControlWatch::legacy(std.control);
+            let mut watch = ControlWatch::new(std.control, std.signal);
             let look = || {
                 let mut snap = ctx.scheduler().snapshot();
                 if !include_self {
@@ -109,8 +109,10 @@ impl Introspector {
             let end = 'run: loop {
                 // Signals first; anything on the unused `inbox` was only a nudge.
                 while let Some(next) = watch.try_next(&std.inbox) {
-                    if let Next::End(s) = next {
-                        break 'run s;
+                    match next {
+                        Next::Data(()) => {}
+                        Next::Other(s) => watch.emit(s).await,
+                        Next::End(s) => break 'run s,
                     }
                 }
                 let snap = look();
@@ -130,7 +132,7 @@ impl Introspector {
                 // Look again after `interval`, or sooner if woken (a signal, a nudge).
                 let _woken = pause_until(Instant::now() + interval).await;
             };
-            std.signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use axon_core::{Component, ComponentBuilder, ControlWatch, Next};
+use axon_core::{Component, ComponentBuilder};
 
 /// Sort: collects every message until the stream ends, then sends them all in order (the
 /// `Sort` of Kamaelia's transcoding example, `Find -> Grep -> Sort -> Balancer -> ...`).
@@ -14,13 +14,12 @@ use axon_core::{Component, ComponentBuilder, ControlWatch, Next};
 /// - `inbox: T`: the messages to sort.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: T`: the same messages, in order, after `ProducerFinished`.
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on `ProducerFinished` it takes what is already in `inbox`, sorts everything,
-/// sends it all (each send waiting while the destination is full), then passes the signal on
-/// and stops. On `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once
-/// without sending what it holds, also while it is sending the sorted messages. Other signals
-/// are ignored.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)), with an end hook: on
+/// `ProducerFinished` it takes what is already in `inbox`, sorts everything and sends it all
+/// (each send waiting while the destination is full) before passing the signal on. A
+/// shutdown drops what it holds, also while it is sending the sorted messages.
 ///
 /// Differs from Kamaelia: the example's Sort ends on *any* control message, and answers a
 /// `shutdownMicroprocess` by sending the sorted data anyway.
@@ -44,32 +43,31 @@ impl<T: Send + 'static> Sort<T> {
 
 fn build<T: Send + 'static>(sort: impl FnOnce(&mut Vec<T>) + Send + 'static) -> Component {
     let mut b = ComponentBuilder::new("Sort");
-    let std = b.standard::<T, T>();
+    let io = b.standard::<T, T>();
     b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::legacy(std.control);
+        let mut driver = io.driver();
         let mut held = Vec::new();
-        let mut end = loop {
-            match watch.next(&std.inbox).await {
-                Next::Data(msg) => held.push(msg),
-                Next::Other(_) => {}
-                Next::End(s) => break s,
-            }
-        };
+        let mut end = driver
+            .run_map(|msg| {
+                held.push(msg);
+                None
+            })
+            .await;
         if end.is_producer_finished() {
             sort(&mut held);
             for msg in held {
                 // A shutdown that arrives while the batch goes out (delivered from another
                 // thread, or while a send waited for space) stops it before the next message.
-                if let Some(s) = watch.check() {
+                if let Some(s) = driver.watch().check() {
                     end = s;
                     break;
                 }
-                if let Err(stop) = watch.send(&std.outbox, msg).await {
+                if let Err(stop) = driver.emit(msg).await {
                     end = stop.signal;
                     break;
                 }
             }
         }
-        std.signal.send(end).await;
+        driver.finish(end).await;
     })
 }

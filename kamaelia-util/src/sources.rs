@@ -6,37 +6,23 @@
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Inbox, Outbox, Received, Signal, pause, yield_now};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Signal, pause, yield_now};
 
 use crate::timing::sleep_until_or_woken;
 use crate::transform::transformer;
 
-/// What a source does with the signals waiting on its `control`.
-enum Control {
-    /// Carry on.
-    Continue,
-    /// A shutdown arrived and was passed on: stop now.
-    Stop,
-}
-
-/// Passes every waiting signal on out of `signal`; reports a shutdown (`ShutdownMicroprocess`
-/// or `Shutdown`). A `ProducerFinished` is passed on only if `forward_finished` (a producer
-/// that sends its own at the end keeps it to itself, so only one reaches the next component).
-async fn watch_control(control: &Inbox<Signal>, signal: &Outbox<Signal>, forward_finished: bool) -> Control {
-    while let Some(s) = control.try_recv() {
-        if s.is_shutdown() {
-            signal.send(s).await;
-            return Control::Stop;
-        }
-        if forward_finished || !s.is_producer_finished() {
-            signal.send(s).await;
-        }
-    }
-    Control::Continue
+/// Ends a producer that has sent everything: passes on a shutdown that arrived meanwhile,
+/// or else `end` (a `ProducerFinished` received meanwhile is stood for by `end`).
+async fn finish_producing(mut watch: ControlWatch, end: Signal) {
+    let end = watch.check().unwrap_or_else(|| {
+        let _received = watch.take_finished();
+        end
+    });
+    watch.finish(end).await;
 }
 
 /// Kamaelia's `DataSource`: sends each item of a collection (or any iterator, even an
-/// endless one), one per scheduler turn, then `ProducerFinished`.
+/// endless one), then `ProducerFinished`.
 ///
 /// Boxes:
 /// - `inbox: ()`: unused.
@@ -45,11 +31,11 @@ async fn watch_control(control: &Inbox<Signal>, signal: &Outbox<Signal>, forward
 /// - `signal: Signal`: `ProducerFinished` naming this component once every item is sent;
 ///   signals passed on.
 ///
-/// Shutdown: `control` is checked before each item. On `ShutdownMicroprocess` (or
-/// `Shutdown`) it passes the signal on and stops without sending the rest or its own
-/// `ProducerFinished`. A `ProducerFinished` on `control` does not stop it (it has no
-/// upstream to finish): it still sends its items, and its own `ProducerFinished` stands
-/// for both. Other signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), checked
+/// before each item: a shutdown stops it without sending the rest or its own
+/// `ProducerFinished`, also while a send waits for room. A `ProducerFinished` on `control`
+/// does not stop it (it has no upstream to finish): it still sends its items, and its own
+/// `ProducerFinished` stands for both.
 ///
 /// Differs from Kamaelia: the original never looks at `control`, and sends one item per
 /// scheduler turn; this one sends up to [`TURN_BUDGET`] per turn (still yielding between
@@ -70,13 +56,16 @@ impl DataSource {
     {
         let items = items.into_iter();
         let mut b = ComponentBuilder::new("DataSource");
-        let std = b.standard::<(), T>();
+        let io = b.standard::<(), T>();
         b.run(move |ctx| async move {
+            let mut watch = ControlWatch::new(io.control, io.signal);
             for (n, item) in items.enumerate() {
-                if let Control::Stop = watch_control(&std.control, &std.signal, false).await {
-                    return;
+                if let Some(stop) = watch.check() {
+                    return watch.finish(stop).await;
                 }
-                std.outbox.send(item).await;
+                if let Err(stop) = watch.send(&io.outbox, item).await {
+                    return watch.finish(stop.signal).await;
+                }
                 // A long (or endless) source shares the scheduler with the components
                 // consuming it, as the original (one item per turn) does; but a turn carries
                 // up to TURN_BUDGET items, so downstream stages work in batches rather than
@@ -85,10 +74,7 @@ impl DataSource {
                     yield_now().await;
                 }
             }
-            if let Control::Stop = watch_control(&std.control, &std.signal, false).await {
-                return;
-            }
-            std.signal.send(Signal::producer_finished_by(ctx.id())).await;
+            finish_producing(watch, Signal::producer_finished_by(ctx.id())).await;
         })
     }
 }
@@ -105,9 +91,8 @@ impl DataSource {
 /// - `outbox: T`: a clone of `msg` per trigger.
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: as [`PureTransformer`](crate::PureTransformer): on `ProducerFinished` it
-/// answers the triggers already queued, passes the signal on and stops; on
-/// `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)): on `ProducerFinished` it
+/// answers the triggers already queued first.
 ///
 /// Differs from Kamaelia: stops on `shutdownMicroprocess` and forwards the
 /// `ProducerFinished` it received (see [`PureTransformer`](crate::PureTransformer)).
@@ -129,10 +114,10 @@ impl<I: Send + 'static> TriggeredSource<I> {
 /// - `outbox: T`: the message.
 /// - `signal: Signal`: `ProducerFinished` naming this component; signals passed on.
 ///
-/// Shutdown: a `ShutdownMicroprocess` (or `Shutdown`) already waiting when it starts is
-/// passed on and nothing is sent; otherwise it sends `msg`, lets the scheduler run others
-/// once (as the original's `yield`), passes on any signals that arrived, then sends its own
-/// `ProducerFinished` and ends.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): a shutdown
+/// already waiting when it starts means nothing is sent. Otherwise it sends `msg`, lets the
+/// scheduler run others once (as the original's `yield`), then sends its own
+/// `ProducerFinished` (standing for any received) and ends.
 #[derive(Debug)]
 pub struct OneShot;
 
@@ -140,17 +125,17 @@ impl OneShot {
     /// A component that sends `msg` once.
     pub fn new<T: Send + 'static>(msg: T) -> Component {
         let mut b = ComponentBuilder::new("OneShot");
-        let std = b.standard::<(), T>();
+        let io = b.standard::<(), T>();
         b.run(move |ctx| async move {
-            if let Control::Stop = watch_control(&std.control, &std.signal, false).await {
-                return;
+            let mut watch = ControlWatch::new(io.control, io.signal);
+            if let Some(stop) = watch.check() {
+                return watch.finish(stop).await;
             }
-            std.outbox.send(msg).await;
+            if let Err(stop) = watch.send(&io.outbox, msg).await {
+                return watch.finish(stop.signal).await;
+            }
             yield_now().await;
-            if let Control::Stop = watch_control(&std.control, &std.signal, false).await {
-                return;
-            }
-            std.signal.send(Signal::producer_finished_by(ctx.id())).await;
+            finish_producing(watch, Signal::producer_finished_by(ctx.id())).await;
         })
     }
 }
@@ -166,11 +151,11 @@ impl OneShot {
 /// - `outbox: T`: the message.
 /// - `signal: Signal`: `ProducerFinished` naming this component; signals passed on.
 ///
-/// Shutdown: while waiting, every signal on `control` is passed on out of `signal`. A
-/// `ShutdownMicroprocess` (or `Shutdown`) then stops it without sending. A
-/// `ProducerFinished` stops it too (no trigger will come), but if a trigger had already
-/// arrived it first sends `msg`; the `ProducerFinished` passed on is the one it received,
-/// in place of its own.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)). A
+/// `ProducerFinished` ends it too (no trigger will come), but if a trigger had already
+/// arrived it first sends `msg`; the `ProducerFinished` passed on is then the one it
+/// received, in place of its own, and the triggers still queued are discarded (it answers
+/// once).
 #[derive(Debug)]
 pub struct TriggeredOneShot<I>(PhantomData<fn(I)>);
 
@@ -178,39 +163,29 @@ impl<I: Send + 'static> TriggeredOneShot<I> {
     /// A component that sends `msg` once, when triggered.
     pub fn new<T: Send + 'static>(msg: T) -> Component {
         let mut b = ComponentBuilder::new("TriggeredOneShot");
-        let std = b.standard::<I, T>();
+        let io = b.standard::<I, T>();
         b.run(move |ctx| async move {
-            if let Some(end) = wait_for_trigger(&std.inbox, &std.control, &std.signal).await {
-                // A trigger that arrived before ProducerFinished still counts.
-                if end.is_producer_finished() && std.inbox.try_recv().is_some() {
-                    std.outbox.send(msg).await;
+            let mut watch = ControlWatch::new(io.control, io.signal);
+            // A ProducerFinished already noted came with (after) the trigger.
+            let received = loop {
+                match watch.next(&io.inbox).await {
+                    Next::Data(_trigger) => break watch.take_finished(),
+                    Next::Other(s) => watch.emit(s).await,
+                    Next::End(s) => return watch.finish(s).await,
                 }
-                std.signal.send(end).await;
-                return;
+            };
+            if let Err(stop) = watch.send(&io.outbox, msg).await {
+                return watch.finish(stop.signal).await;
             }
-            std.outbox.send(msg).await;
             yield_now().await;
-            if let Control::Stop = watch_control(&std.control, &std.signal, false).await {
-                return;
+            match received {
+                Some(end) => {
+                    io.inbox.drain().for_each(drop);
+                    finish_producing(watch, end).await;
+                }
+                None => finish_producing(watch, Signal::producer_finished_by(ctx.id())).await,
             }
-            std.signal.send(Signal::producer_finished_by(ctx.id())).await;
         })
-    }
-}
-
-/// Waits for a trigger, passing non-terminal signals on. `None`: triggered (the trigger is
-/// consumed). `Some(signal)`: a terminal signal arrived first (not yet passed on).
-async fn wait_for_trigger<I: Send + 'static>(
-    inbox: &Inbox<I>,
-    control: &Inbox<Signal>,
-    signal: &Outbox<Signal>,
-) -> Option<Signal> {
-    loop {
-        match inbox.recv_with_control(control).await {
-            Received::Data(_trigger) => return None,
-            Received::Control(s) if s.is_terminal() => return Some(s),
-            Received::Control(s) => signal.send(s).await,
-        }
     }
 }
 
@@ -228,9 +203,8 @@ async fn wait_for_trigger<I: Send + 'static>(
 /// - `outbox: u64`: the ticks.
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on any terminal signal (`ProducerFinished`, `ShutdownMicroprocess`,
-/// `Shutdown`) it passes it on and stops; it holds nothing to drain. Other signals are
-/// passed on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)); it holds
+/// nothing to drain, so a `ProducerFinished` stops it at once too.
 ///
 /// Differs from Kamaelia: the original is a threaded component sending `True`, with no
 /// shutdown at all.
@@ -241,18 +215,15 @@ impl Clock {
     /// A clock ticking every `interval`.
     pub fn new(interval: Duration) -> Component {
         let mut b = ComponentBuilder::new("Clock");
-        let std = b.standard::<(), u64>();
+        let io = b.standard::<(), u64>();
         b.run(move |_ctx| async move {
+            let mut watch = ControlWatch::new(io.control, io.signal);
             // `None`: an interval too long to represent, so no tick ever comes.
             let mut next = Instant::now().checked_add(interval);
             let mut tick = 0u64;
-            loop {
-                while let Some(s) = std.control.try_recv() {
-                    let stop = s.is_terminal();
-                    std.signal.send(s).await;
-                    if stop {
-                        return;
-                    }
+            let end = loop {
+                if let Some(stop) = watch.check().or_else(|| watch.take_finished()) {
+                    break stop;
                 }
                 let Some(due) = next else {
                     pause().await;
@@ -263,13 +234,16 @@ impl Clock {
                     continue;
                 }
                 tick += 1;
-                std.outbox.send(tick).await;
+                if let Err(stop) = watch.send(&io.outbox, tick).await {
+                    break stop.signal;
+                }
                 let now = Instant::now();
                 next =
                     due.checked_add(interval).and_then(|n| if n < now { now.checked_add(interval) } else { Some(n) });
                 // However short the interval, others get a turn between ticks.
                 yield_now().await;
-            }
+            };
+            watch.finish(end).await;
         })
     }
 }
@@ -282,9 +256,8 @@ impl Clock {
 /// - `outbox: ()`: unused.
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on `ProducerFinished` it discards what is queued, passes the signal on and
-/// stops; on `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops. Other
-/// signals are passed on.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)): on `ProducerFinished` it
+/// discards what is queued first.
 ///
 /// Differs from Kamaelia: the original stops silently and never pauses (it busy-polls);
 /// this one pauses until something arrives, and passes signals on so a sink can sit in the
@@ -296,23 +269,7 @@ impl<T: Send + 'static> NullSink<T> {
     /// A sink discarding `T`s.
     pub fn new() -> Component {
         let mut b = ComponentBuilder::new("NullSink");
-        let std = b.standard::<T, ()>();
-        b.run(move |_ctx| async move {
-            loop {
-                match std.inbox.recv_with_control(&std.control).await {
-                    Received::Data(_discarded) => {}
-                    Received::Control(s) => {
-                        let stop = s.is_terminal();
-                        if s.is_producer_finished() {
-                            std.inbox.drain().for_each(drop);
-                        }
-                        std.signal.send(s).await;
-                        if stop {
-                            return;
-                        }
-                    }
-                }
-            }
-        })
+        let io = b.standard::<T, ()>();
+        b.run(|_ctx| io.transform(|_discarded| None))
     }
 }

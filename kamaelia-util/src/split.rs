@@ -32,16 +32,16 @@ fn check_outbox_name(kind: &str, name: &str) {
 /// - `inbox: T`: messages to copy.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: T`: a copy of every message.
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on.
 /// - one outbox per name given, `T`: a copy of every message.
 ///
 /// Each message is sent to `outbox` first, then to the named outboxes in the order given,
 /// each send waiting while its destination is full (backpressure). `T: Clone`: one clone per
 /// extra destination. A name given twice, or `"outbox"`, is the same box and gets one copy.
 ///
-/// Shutdown: on `ProducerFinished` it copies what is already in `inbox`, passes the signal
-/// on out of `signal` and stops; on `ShutdownMicroprocess` (or `Shutdown`) it passes it on and
-/// stops at once, abandoning a send that is waiting for space. Other signals are ignored.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it copies what is already in `inbox` first; a shutdown abandons a copy
+/// waiting for room, and the copies not yet sent.
 ///
 /// Differs from Kamaelia: the original copies data to *every* outbox, `signal` included
 /// (reference §1.16 quirk 6); here data never goes to `signal`.
@@ -67,7 +67,7 @@ impl<T: Clone + Send + 'static> Fanout<T> {
             }
         }
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(std.control);
+            let mut watch = ControlWatch::new(std.control, std.signal);
             let mut outs: Vec<&Outbox<T>> = vec![&std.outbox];
             outs.extend(&extra);
             let end = loop {
@@ -77,11 +77,11 @@ impl<T: Clone + Send + 'static> Fanout<T> {
                             break s;
                         }
                     }
-                    Next::Other(_) => {}
+                    Next::Other(s) => watch.emit(s).await,
                     Next::End(s) => break s,
                 }
             };
-            std.signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }
@@ -97,16 +97,16 @@ pub type RouterRule<T> = Box<dyn Fn(&T) -> bool + Send + 'static>;
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: T`: messages that match no rule (and those matching a rule that names
 ///   `outbox`).
-/// - `signal: Signal`: `ProducerFinished` from the Router itself, or a shutdown passed on.
+/// - `signal: Signal`: `ProducerFinished` from the Router itself; signals passed on.
 /// - one outbox per distinct name in the rules, `T`.
 ///
 /// Rules are tried in order; a message goes to each outbox with at least one matching rule,
 /// once per outbox, in the order the outboxes were first named (one clone per extra copy,
 /// so `T: Clone`). Each send waits while its destination is full (backpressure).
 ///
-/// Shutdown: on `ProducerFinished` it routes what is already in `inbox`, sends its own
-/// `ProducerFinished` on `signal` and stops; on `ShutdownMicroprocess` (or `Shutdown`) it passes
-/// that on and stops at once. Other signals are ignored.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), except that on
+/// `ProducerFinished`, once what is queued is routed, it sends its own `ProducerFinished` in
+/// place of the one received (as the original does).
 ///
 /// Differs from Kamaelia: the original discards a message that matches no rule; here it goes
 /// out of `outbox`, so nothing is dropped silently (link `outbox` to a `NullSink` to discard).
@@ -173,7 +173,7 @@ impl<T: Clone + Send + 'static> RouterBuilder<T> {
             rules.push((rule, idx));
         }
         b.run(move |ctx| async move {
-            let mut watch = ControlWatch::legacy(std.control);
+            let mut watch = ControlWatch::new(std.control, std.signal);
             let all: Vec<&Outbox<T>> = outs.iter().map(|o| o.as_ref().unwrap_or(&std.outbox)).collect();
             let end = loop {
                 match watch.next(&std.inbox).await {
@@ -193,12 +193,12 @@ impl<T: Clone + Send + 'static> RouterBuilder<T> {
                             break s;
                         }
                     }
-                    Next::Other(_) => {}
+                    Next::Other(s) => watch.emit(s).await,
                     Next::End(s) if s.is_producer_finished() => break Signal::producer_finished_by(ctx.id()),
                     Next::End(s) => break s,
                 }
             };
-            std.signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }
@@ -212,13 +212,13 @@ impl<T: Clone + Send + 'static> RouterBuilder<T> {
 /// - `control: Signal`: shutdown signalling.
 /// - `true: T`: messages for which the condition holds.
 /// - `false: T`: the others.
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on.
 ///
 /// There is no `outbox`: every message leaves by `true` or `false`. Sends wait while the
 /// destination is full (backpressure).
 ///
-/// Shutdown: on `ProducerFinished` it splits what is already in `inbox`, passes the signal on
-/// and stops; on `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it splits what is already in `inbox` first.
 ///
 /// Differs from Kamaelia: the original has no `control`/`signal` and never stops.
 pub struct ConditionalSplitter<T>(PhantomData<fn() -> T>);
@@ -235,7 +235,7 @@ impl<T: Send + 'static> ConditionalSplitter<T> {
         let no = b.outbox::<T>("false");
         let signal = b.signal();
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(control);
+            let mut watch = ControlWatch::new(control, signal);
             let end = loop {
                 match watch.next(&inbox).await {
                     Next::Data(msg) => {
@@ -244,11 +244,11 @@ impl<T: Send + 'static> ConditionalSplitter<T> {
                             break stop.signal;
                         }
                     }
-                    Next::Other(_) => {}
+                    Next::Other(s) => watch.emit(s).await,
                     Next::End(s) => break s,
                 }
             };
-            signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }
@@ -260,14 +260,15 @@ impl<T: Send + 'static> ConditionalSplitter<T> {
 /// - `inbox: T`: messages to copy.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: T`, `outbox2: T`: a copy of every message each (`outbox` first).
-/// - `signal: Signal`, `signal2: Signal`: the terminal signal, passed on both.
+/// - `signal: Signal`: signals passed on.
+/// - `signal2: Signal`: the terminal signal again.
 ///
 /// Each copy waits while its destination is full, so the slower consumer sets the pace.
 ///
-/// Shutdown: on `ProducerFinished` it copies what is already in `inbox`, then sends the
-/// signal on `signal` and `signal2` and stops; on `ShutdownMicroprocess` (or `Shutdown`) it
-/// sends it on both at once and stops, abandoning a copy that is waiting for space.
-/// Other signals are ignored.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it copies what is already in `inbox` first; a shutdown abandons a copy
+/// waiting for room. The terminal signal goes out of `signal`, then `signal2`; other signals
+/// out of `signal` only.
 pub struct TwoWaySplitter<T>(PhantomData<fn() -> T>);
 
 // The type names the component, as Kamaelia's class does; `new` builds it.
@@ -283,7 +284,7 @@ impl<T: Clone + Send + 'static> TwoWaySplitter<T> {
         let signal1 = b.signal();
         let signal2 = b.outbox::<Signal>("signal2");
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(control);
+            let mut watch = ControlWatch::new(control, signal1);
             let end = loop {
                 match watch.next(&inbox).await {
                     Next::Data(msg) => {
@@ -291,11 +292,11 @@ impl<T: Clone + Send + 'static> TwoWaySplitter<T> {
                             break s;
                         }
                     }
-                    Next::Other(_) => {}
+                    Next::Other(s) => watch.emit(s).await,
                     Next::End(s) => break s,
                 }
             };
-            signal1.send(end.clone()).await;
+            watch.finish(end.clone()).await;
             signal2.send(end).await;
         })
     }
@@ -324,7 +325,7 @@ pub enum BalanceStrategy {
 /// - `inbox: T`: jobs.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox0` .. `outbox{n-1}: T`: one per worker; each job goes to exactly one.
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on.
 /// - `signal0` .. `signal{n-1}: Signal`: the terminal signal again, one per worker, so each
 ///   worker pipeline can be shut down.
 ///
@@ -335,10 +336,10 @@ pub enum BalanceStrategy {
 /// therefore goes at the pace of its slowest worker; least loaded picks a full destination
 /// only when every other destination holds at least as many messages.
 ///
-/// Shutdown: on `ProducerFinished` it hands out every job already in `inbox`, then sends the
-/// signal on `signal0` .. `signal{n-1}` and on `signal`, and stops; on `ShutdownMicroprocess`
-/// (or `Shutdown`) it does the same at once, without handing out what is queued, abandoning a
-/// send that is waiting for space. Other signals are ignored.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it hands out every job already in `inbox` first; a shutdown abandons a
+/// send waiting for room and leaves queued jobs. The terminal signal goes out of `signal0` ..
+/// `signal{n-1}`, then `signal`; other signals out of `signal` only.
 ///
 /// Differs from Kamaelia: the original has two ways only, named `outbox1`/`outbox2` and
 /// `signal1`/`signal2`, round robin without backpressure, and no `signal`.
@@ -376,7 +377,7 @@ impl<T: Send + 'static> Balancer<T> {
         let signal = b.signal();
         let signals: Vec<Outbox<Signal>> = (0..ways).map(|i| b.outbox::<Signal>(format!("signal{i}"))).collect();
         b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(control);
+            let mut watch = ControlWatch::new(control, signal);
             // The way chosen last; the next choice starts looking after it.
             let mut last = ways - 1;
             let end = loop {
@@ -394,14 +395,14 @@ impl<T: Send + 'static> Balancer<T> {
                             break stop.signal;
                         }
                     }
-                    Next::Other(_) => {}
+                    Next::Other(s) => watch.emit(s).await,
                     Next::End(s) => break s,
                 }
             };
             for sig in &signals {
                 sig.send(end.clone()).await;
             }
-            signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axon_core::{
-    Component, ComponentBuilder, ComponentId, Inbox, Outbox, Signal, Sleep, pause, sleep_until, yield_now,
+    Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Outbox, Signal, Sleep, pause, sleep_until, yield_now,
 };
 
 /// Waits until `deadline` or until anything wakes the component (a delivery into any of its
@@ -84,13 +84,6 @@ fn positive(what: &'static str, value: f64) -> Result<f64, RateConfigError> {
     if value.is_finite() && value > 0.0 { Ok(value) } else { Err(RateConfigError::NotPositive { what, value }) }
 }
 
-/// What a signal on `control` means to a component that holds nothing to drain.
-async fn pass_on(signal: &Outbox<Signal>, s: Signal) -> bool {
-    let stop = s.is_terminal();
-    signal.send(s).await;
-    stop
-}
-
 /// Sends `ShutdownMicroprocess` out of `signal` once its time to live has passed, then ends:
 /// wire it to the `control` of a chassis (a `Par`, a `Graphline`) to bound how long a system
 /// runs. From Kamaelia's examples (`timedShutdown`, with a `TTL` attribute).
@@ -104,9 +97,9 @@ async fn pass_on(signal: &Outbox<Signal>, s: Signal) -> bool {
 /// - `outbox: ()`: unused.
 /// - `signal: Signal`: `ShutdownMicroprocess` when the time is up; signals passed on.
 ///
-/// Shutdown: a terminal signal (`ProducerFinished`, `ShutdownMicroprocess`, `Shutdown`)
-/// arriving before the time is up is passed on in place of its own, and it ends. Other
-/// signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)); it holds
+/// nothing, so any terminal signal arriving before the time is up (a `ProducerFinished`
+/// too) is passed on in place of its own, and it ends.
 ///
 /// Differs from Kamaelia: the example is a threaded component that sleeps and cannot be
 /// stopped early.
@@ -117,25 +110,22 @@ impl TimedShutdown {
     /// Sends `ShutdownMicroprocess` after `ttl`.
     pub fn new(ttl: Duration) -> Component {
         let mut b = ComponentBuilder::new("TimedShutdown");
-        let std = b.standard::<(), ()>();
+        let io = b.standard::<(), ()>();
         b.run(move |_ctx| async move {
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let deadline = Instant::now().checked_add(ttl);
-            loop {
-                while let Some(s) = std.control.try_recv() {
-                    if pass_on(&std.signal, s).await {
-                        return;
-                    }
+            let end = loop {
+                if let Some(stop) = watch.check().or_else(|| watch.take_finished()) {
+                    break stop;
                 }
                 match deadline {
-                    Some(d) if Instant::now() >= d => {
-                        std.signal.send(Signal::ShutdownMicroprocess).await;
-                        return;
-                    }
+                    Some(d) if Instant::now() >= d => break Signal::ShutdownMicroprocess,
                     Some(d) => sleep_until_or_woken(d).await,
                     // Too long to represent: it never fires.
                     None => pause().await,
                 }
-            }
+            };
+            watch.finish(end).await;
         })
     }
 }
@@ -155,10 +145,10 @@ impl TimedShutdown {
 /// - `outbox: T`: the messages, in order, rate-limited.
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: `ShutdownMicroprocess` (or `Shutdown`) at any time: passed on at once, queued
-/// messages left unsent. `ProducerFinished`: it starts sending if it had not, sends what is
-/// queued (still at the rate), then passes the signal on and stops. Other signals are
-/// passed on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): a shutdown
+/// leaves queued messages unsent, also while it waits out an interval or for room. On
+/// `ProducerFinished` it starts sending if it had not, and sends what is queued (still at
+/// the rate) before passing the signal on.
 ///
 /// Differs from Kamaelia: the original spaces messages by `1 / (1.1 · rate)`, so it runs up
 /// to 10% over the stated limit (here the limit holds); it busy-yields between messages
@@ -177,31 +167,30 @@ impl<T: Send + 'static> MessageRateLimit<T> {
         let mps = positive("messages_per_second", messages_per_second)?;
         let interval = 1.0 / mps;
         let mut b = ComponentBuilder::new("MessageRateLimit");
-        let std = b.standard::<T, T>();
+        let io = b.standard::<T, T>();
         Ok(b.run(move |_ctx| async move {
-            let mut finishing: Option<Signal> = None;
+            let mut watch = ControlWatch::new(io.control, io.signal);
             // Filling the buffer.
             loop {
-                if read_control(&std.control, &std.signal, &mut finishing).await {
-                    return;
+                if let Some(stop) = watch.check() {
+                    return watch.finish(stop).await;
                 }
-                let queued = std.inbox.len();
-                let full = std.inbox.capacity().is_some_and(|c| queued >= c);
-                if finishing.is_some() || queued >= buffer || full {
+                let queued = io.inbox.len();
+                let full = io.inbox.capacity().is_some_and(|c| queued >= c);
+                if watch.is_finishing() || queued >= buffer || full {
                     break;
                 }
                 pause().await;
             }
             // Sending, at most one message per interval.
             let mut last: Option<Instant> = None;
-            loop {
-                if read_control(&std.control, &std.signal, &mut finishing).await {
-                    return;
+            let end = loop {
+                if let Some(stop) = watch.check() {
+                    break stop;
                 }
-                if std.inbox.is_empty() {
-                    if let Some(s) = finishing.take() {
-                        std.signal.send(s).await;
-                        return;
+                if io.inbox.is_empty() {
+                    if let Some(finished) = watch.take_finished() {
+                        break finished;
                     }
                     pause().await;
                     continue;
@@ -212,11 +201,14 @@ impl<T: Send + 'static> MessageRateLimit<T> {
                         continue;
                     }
                 }
-                if let Some(item) = std.inbox.try_recv() {
-                    std.outbox.send(item).await;
+                if let Some(item) = io.inbox.try_recv() {
+                    if let Err(stop) = watch.send(&io.outbox, item).await {
+                        break stop.signal;
+                    }
                     last = Some(Instant::now());
                 }
-            }
+            };
+            watch.finish(end).await;
         }))
     }
 }
@@ -341,16 +333,13 @@ async fn request_at_rate(
     id: ComponentId,
     mut pacer: Pacer,
     aggregate: bool,
-    control: &Inbox<Signal>,
+    mut watch: ControlWatch,
     rates: Option<&Inbox<f64>>,
     outbox: &Outbox<usize>,
-    signal: &Outbox<Signal>,
 ) {
-    loop {
-        while let Some(s) = control.try_recv() {
-            if pass_on(signal, s).await {
-                return;
-            }
+    let end = 'run: loop {
+        if let Some(stop) = watch.check() {
+            break stop;
         }
         if let Some(rates) = rates {
             while let Some(rate) = rates.try_recv() {
@@ -358,17 +347,25 @@ async fn request_at_rate(
                     pacer.set_rate(rate, Instant::now());
                 } else {
                     let message = format!("ignored a rate that is not a finite number at or above zero: {rate}");
-                    signal.send(Signal::ErrorInformation { caller: Some(id), message }).await;
+                    watch.emit(Signal::ErrorInformation { caller: Some(id), message }).await;
                 }
             }
+        }
+        // It holds nothing: a ProducerFinished (once the rates queued are taken) ends it.
+        if let Some(finished) = watch.take_finished() {
+            break finished;
         }
         let due = pacer.take_due(Instant::now());
         if !due.is_empty() {
             if aggregate {
-                outbox.send(pacer.units(due)).await;
+                if let Err(stop) = watch.send(outbox, pacer.units(due)).await {
+                    break stop.signal;
+                }
             } else {
                 for step in due {
-                    outbox.send(pacer.units(step..step + 1)).await;
+                    if let Err(stop) = watch.send(outbox, pacer.units(step..step + 1)).await {
+                        break 'run stop.signal;
+                    }
                 }
             }
             // However short the step, others get a turn between batches.
@@ -379,7 +376,8 @@ async fn request_at_rate(
             Some(d) => sleep_until_or_woken(d).await,
             None => pause().await,
         }
-    }
+    };
+    watch.finish(end).await;
 }
 
 /// Kamaelia's `ByteRate_RequestControl`: emits requests ("send me n units") at a target
@@ -401,8 +399,9 @@ async fn request_at_rate(
 /// - `outbox: usize`: request sizes.
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on any terminal signal (`ProducerFinished`, `ShutdownMicroprocess`,
-/// `Shutdown`) it passes it on and stops; it holds nothing. Other signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)); it holds
+/// nothing, so a `ProducerFinished` stops it at once too. A shutdown also stops it while a
+/// request waits for room.
 ///
 /// Differs from Kamaelia: the original polls the clock every scheduler turn (busy); with a
 /// fractional chunk size it emits a stray 1-unit request where its documentation promises
@@ -426,11 +425,11 @@ impl ByteRateRequestControl {
         let rate = positive("rate", rate)?;
         let size = chunk_size(rate, chunksize, chunkrate, None)?;
         let mut b = ComponentBuilder::new("ByteRateRequestControl");
-        let std = b.standard::<(), usize>();
+        let io = b.standard::<(), usize>();
         Ok(b.run(move |ctx| async move {
             let pacer = Pacer::new(size, rate, Instant::now());
-            request_at_rate(ctx.id(), pacer, allow_chunk_aggregation, &std.control, None, &std.outbox, &std.signal)
-                .await;
+            let watch = ControlWatch::new(io.control, io.signal);
+            request_at_rate(ctx.id(), pacer, allow_chunk_aggregation, watch, None, &io.outbox).await;
         }))
     }
 }
@@ -451,7 +450,8 @@ impl ByteRateRequestControl {
 /// - `outbox: usize`: request sizes.
 /// - `signal: Signal`: signals passed on; error reports.
 ///
-/// Shutdown: as [`ByteRateRequestControl`].
+/// Shutdown: as [`ByteRateRequestControl`]; on `ProducerFinished` the rates already queued
+/// are taken first.
 #[derive(Debug)]
 pub struct VariableByteRateRequestControl;
 
@@ -469,19 +469,11 @@ impl VariableByteRateRequestControl {
         let rate = positive("rate", rate)?;
         let size = chunk_size(rate, chunksize, chunkrate, Some(10.0))?;
         let mut b = ComponentBuilder::new("VariableByteRateRequestControl");
-        let std = b.standard::<f64, usize>();
+        let io = b.standard::<f64, usize>();
         Ok(b.run(move |ctx| async move {
             let pacer = Pacer::new(size, rate, Instant::now());
-            request_at_rate(
-                ctx.id(),
-                pacer,
-                allow_chunk_aggregation,
-                &std.control,
-                Some(&std.inbox),
-                &std.outbox,
-                &std.signal,
-            )
-            .await;
+            let watch = ControlWatch::new(io.control, io.signal);
+            request_at_rate(ctx.id(), pacer, allow_chunk_aggregation, watch, Some(&io.inbox), &io.outbox).await;
         }))
     }
 }
@@ -500,11 +492,10 @@ impl VariableByteRateRequestControl {
 /// - `signal: Signal`: signals passed on.
 /// - `slidecontrol: String`: `"NEXT"` requests.
 ///
-/// Shutdown: on `ProducerFinished` no more messages will come, but those held are still
-/// sent on demand; once none is held it passes the signal on and stops (at once if none
-/// is held when the signal arrives). On `ShutdownMicroprocess` (or `Shutdown`) it passes
-/// the signal on and stops at once, leaving held messages unsent. Other signals are passed
-/// on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), but its
+/// drain waits for demand: after `ProducerFinished` the messages held are still sent one
+/// per request, and once none is held it passes the signal on and stops (at once if none
+/// is held when the signal arrives). A shutdown leaves held messages unsent.
 ///
 /// Differs from Kamaelia: the original ends on `producerFinished` at once, dropping what
 /// it holds, and ignores `shutdownMicroprocess`. Its documentation says a "NEXT" with
@@ -517,46 +508,31 @@ impl<T: Send + 'static> OnDemandLimit<T> {
     /// A limiter holding `T`s.
     pub fn new() -> Component {
         let mut b = ComponentBuilder::new("OnDemandLimit");
-        let std = b.standard::<T, T>();
+        let io = b.standard::<T, T>();
         let slidecontrol = b.inbox::<String>("slidecontrol");
         b.run(move |_ctx| async move {
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let mut requests = 0usize;
-            let mut finishing: Option<Signal> = None;
-            loop {
-                if read_control(&std.control, &std.signal, &mut finishing).await {
-                    return;
+            let end = 'run: loop {
+                if let Some(stop) = watch.check() {
+                    break stop;
                 }
                 requests += slidecontrol.drain().filter(|r| r == "NEXT").count();
                 while requests > 0 {
-                    let Some(item) = std.inbox.try_recv() else { break };
-                    std.outbox.send(item).await;
+                    let Some(item) = io.inbox.try_recv() else { break };
+                    if let Err(stop) = watch.send(&io.outbox, item).await {
+                        break 'run stop.signal;
+                    }
                     requests -= 1;
                 }
-                if std.inbox.is_empty() {
-                    if let Some(s) = finishing.take() {
-                        std.signal.send(s).await;
-                        return;
+                if io.inbox.is_empty() {
+                    if let Some(finished) = watch.take_finished() {
+                        break finished;
                     }
                 }
                 pause().await;
-            }
+            };
+            watch.finish(end).await;
         })
     }
-}
-
-/// Reads everything waiting on `control`: a shutdown is passed on and true returned (stop);
-/// the first ProducerFinished is kept in `finishing`; any other signal is passed on at once.
-async fn read_control(control: &Inbox<Signal>, signal: &Outbox<Signal>, finishing: &mut Option<Signal>) -> bool {
-    while let Some(s) = control.try_recv() {
-        if s.is_shutdown() {
-            signal.send(s).await;
-            return true;
-        }
-        if s.is_producer_finished() && finishing.is_none() {
-            *finishing = Some(s);
-        } else {
-            signal.send(s).await;
-        }
-    }
-    false
 }

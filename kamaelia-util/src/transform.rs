@@ -5,42 +5,7 @@
 
 use std::marker::PhantomData;
 
-use axon_core::{Component, ComponentBuilder, Received, Signal, StandardBoxes};
-
-/// Applies `f` to every message until a terminal signal arrives on `control`, sending each
-/// `Some` result on `outbox`; non-terminal signals are passed on out of `signal`.
-///
-/// Returns the terminal signal, not yet forwarded. On `ProducerFinished` the inbox has been
-/// drained through `f` first (data sent before the signal may still be waiting, as
-/// `recv_with_control` looks at `control` first); on a shutdown nothing more is processed.
-pub(crate) async fn transform_until_terminal<I, O>(
-    std: &StandardBoxes<I, O>,
-    f: &mut (impl FnMut(I) -> Option<O> + Send),
-) -> Signal
-where
-    I: Send + 'static,
-    O: Send + 'static,
-{
-    loop {
-        match std.inbox.recv_with_control(&std.control).await {
-            Received::Data(item) => {
-                if let Some(out) = f(item) {
-                    std.outbox.send(out).await;
-                }
-            }
-            Received::Control(s) if s.is_producer_finished() => {
-                while let Some(item) = std.inbox.try_recv() {
-                    if let Some(out) = f(item) {
-                        std.outbox.send(out).await;
-                    }
-                }
-                return s;
-            }
-            Received::Control(s) if s.is_shutdown() => return s,
-            Received::Control(s) => std.signal.send(s).await,
-        }
-    }
-}
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Signal, SignalPolicy};
 
 /// Kamaelia's `PureTransformer`: applies a function to every message; `None` results are
 /// dropped (a filter and a map in one).
@@ -51,10 +16,9 @@ where
 /// - `outbox: O`: each `Some` result, in order.
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on `ProducerFinished` it transforms what is already in its inbox, passes the
-/// signal it received on out of `signal` and stops; on `ShutdownMicroprocess` (or `Shutdown`)
-/// it stops at once, leaving any queued messages untouched, and passes the signal on. Other
-/// control messages are passed on out of `signal` and it carries on.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)): on `ProducerFinished` it
+/// transforms what is already queued, then passes on the very signal it received; a shutdown
+/// stops it at once, leaving queued messages untouched.
 ///
 /// Differs from Kamaelia: the original ignores `shutdownMicroprocess` (reference §1.16
 /// quirk 7); this one stops on it. The original sends its own `producerFinished(self)`; this
@@ -75,6 +39,18 @@ where
 /// sched.run();
 /// assert!(evens_doubled.is_finished());
 /// ```
+///
+/// It is the driver's `transform` under a Kamaelia name; a component of one's own with the
+/// same contract is as short:
+///
+/// ```
+/// use axon_core::ComponentBuilder;
+///
+/// let mut b = ComponentBuilder::new("Evens");
+/// let io = b.standard::<u32, u32>();
+/// let evens = b.run(|_ctx| io.transform(|n| (n % 2 == 0).then_some(n)));
+/// # drop(evens);
+/// ```
 #[derive(Debug)]
 pub struct PureTransformer;
 
@@ -90,17 +66,14 @@ impl PureTransformer {
 }
 
 /// A component of kind `kind` that behaves as [`PureTransformer`] with `f`.
-pub(crate) fn transformer<I, O>(kind: &'static str, mut f: impl FnMut(I) -> Option<O> + Send + 'static) -> Component
+pub(crate) fn transformer<I, O>(kind: &'static str, f: impl FnMut(I) -> Option<O> + Send + 'static) -> Component
 where
     I: Send + 'static,
     O: Send + 'static,
 {
     let mut b = ComponentBuilder::new(kind);
-    let std = b.standard::<I, O>();
-    b.run(move |_ctx| async move {
-        let end = transform_until_terminal(&std, &mut f).await;
-        std.signal.send(end).await;
-    })
+    let io = b.standard::<I, O>();
+    b.run(|_ctx| io.transform(f))
 }
 
 type StepFn<S, I, O> = Box<dyn FnMut(&mut S, I) -> Option<O> + Send>;
@@ -119,10 +92,10 @@ type FinishFn<S, O> = Box<dyn FnOnce(S) -> Vec<O> + Send>;
 /// - `outbox: O`: each `Some` result, then whatever `on_finish` returns.
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on `ProducerFinished` it transforms what is already in its inbox, then runs
-/// `on_finish` (if set) and sends its results, then passes the signal on and stops. On
-/// `ShutdownMicroprocess` (or `Shutdown`) it stops at once, without running `on_finish`,
-/// and passes the signal on. Other control messages are passed on and it carries on.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)), with an end hook: on
+/// `ProducerFinished`, once what is queued is transformed, `on_finish` (if set) runs and its
+/// messages are sent before the signal is passed on. A shutdown stops it at once without
+/// running `on_finish` (also while its messages wait for room: the rest are dropped).
 ///
 /// ```
 /// use axon_core::{link, Scheduler};
@@ -181,17 +154,19 @@ where
     pub fn build(self) -> Component {
         let StatefulTransformer { mut state, mut f, on_finish } = self;
         let mut b = ComponentBuilder::new("StatefulTransformer");
-        let std = b.standard::<I, O>();
+        let io = b.standard::<I, O>();
         b.run(move |_ctx| async move {
-            let end = transform_until_terminal(&std, &mut |item| f(&mut state, item)).await;
-            if end.is_producer_finished() {
-                if let Some(hook) = on_finish {
-                    for out in hook(state) {
-                        std.outbox.send(out).await;
+            let mut driver = io.driver();
+            let mut end = driver.run_map(|item| f(&mut state, item)).await;
+            if let Some(hook) = on_finish.filter(|_| end.is_producer_finished()) {
+                for out in hook(state) {
+                    if let Err(stop) = driver.emit(out).await {
+                        end = stop.signal;
+                        break;
                     }
                 }
             }
-            std.signal.send(end).await;
+            driver.finish(end).await;
         })
     }
 }
@@ -204,41 +179,47 @@ where
 /// - `outbox: T`: the messages.
 /// - `signal: Signal`: the signals.
 ///
-/// Shutdown: it stops after forwarding a signal its `shutdown_on` predicate accepts (by
-/// default any terminal signal: `ProducerFinished`, `ShutdownMicroprocess`, `Shutdown`,
-/// as Kamaelia's default `shutdownOn`). Before forwarding a `ProducerFinished` it forwards
-/// the messages already in its inbox; on a shutdown it stops at once.
+/// Shutdown: [`new`](Self::new) follows the standard contract ([`Driver`](axon_core::Driver)):
+/// it stops after passing on a terminal signal, having forwarded the messages already
+/// queued before a `ProducerFinished`. [`shutdown_on`](Self::shutdown_on) stops after
+/// passing on the signals its predicate accepts, and only those (Kamaelia's `shutdownOn`).
 #[derive(Debug)]
 pub struct PassThrough<T>(PhantomData<fn() -> T>);
 
 impl<T: Send + 'static> PassThrough<T> {
     /// A pass-through that stops on any terminal signal.
     pub fn new() -> Component {
-        Self::shutdown_on(Signal::is_terminal)
+        let mut b = ComponentBuilder::new("PassThrough");
+        let io = b.standard::<T, T>();
+        b.run(|_ctx| io.transform(Some))
     }
 
     /// A pass-through that stops after forwarding a signal for which `stop` returns true
     /// (Kamaelia's `shutdownOn`; a predicate that never accepts makes it run forever).
+    ///
+    /// Every signal is still passed on, in order, and the messages queued before a
+    /// `ProducerFinished` go out before it. A shutdown the predicate does not accept is
+    /// passed on without stopping; one that interrupts a send waiting for room drops that
+    /// message.
     pub fn shutdown_on(stop: impl Fn(&Signal) -> bool + Send + 'static) -> Component {
         let mut b = ComponentBuilder::new("PassThrough");
-        let std = b.standard::<T, T>();
+        let io = b.standard::<T, T>();
         b.run(move |_ctx| async move {
+            // Deliver: the predicate may stop on any signal, so each one is looked at here
+            // (and passed on, as under Forward).
+            let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
             loop {
-                match std.inbox.recv_with_control(&std.control).await {
-                    Received::Data(item) => std.outbox.send(item).await,
-                    Received::Control(s) => {
-                        let last = stop(&s);
-                        if last && s.is_producer_finished() {
-                            while let Some(item) = std.inbox.try_recv() {
-                                std.outbox.send(item).await;
-                            }
-                        }
-                        std.signal.send(s).await;
-                        if last {
-                            return;
-                        }
-                    }
+                let s = match watch.next(&io.inbox).await {
+                    Next::Data(item) => match watch.send(&io.outbox, item).await {
+                        Ok(()) => continue,
+                        Err(stop) => stop.signal,
+                    },
+                    Next::Other(s) | Next::End(s) => s,
+                };
+                if stop(&s) {
+                    return watch.finish(s).await;
                 }
+                watch.emit(s).await;
             }
         })
     }

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Signal};
+use axon_core::{Component, ComponentBuilder, Signal};
 
 /// SimpleDetupler: sends one part of each message it receives (Kamaelia's
 /// `Kamaelia.Util.Detuple.SimpleDetupler(index)`, which sends `item[index]`).
@@ -19,9 +19,8 @@ use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Signal};
 /// - `outbox: U`: the part taken from each.
 /// - `signal: Signal`: every signal received on `control`.
 ///
-/// Shutdown: every signal on `control` is passed on out of `signal`. After `ProducerFinished`
-/// it first processes what is already in `inbox`, then passes the signal on and stops; after
-/// `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)): on `ProducerFinished` it
+/// first processes what is already in `inbox`.
 ///
 /// Differs from Kamaelia: the original also drains its inbox after `shutdownMicroprocess`,
 /// and passes the signal on before draining (so the drained items reach a consumer that has
@@ -41,22 +40,8 @@ impl SimpleDetupler {
         U: Send + 'static,
     {
         let mut b = ComponentBuilder::new("SimpleDetupler");
-        let std = b.standard::<T, U>();
-        b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(std.control);
-            let end = loop {
-                match watch.next(&std.inbox).await {
-                    Next::Data(item) => {
-                        if let Err(stop) = watch.send(&std.outbox, f(item)).await {
-                            break stop.signal;
-                        }
-                    }
-                    Next::Other(s) => std.signal.send(s).await,
-                    Next::End(s) => break s,
-                }
-            };
-            std.signal.send(end).await;
-        })
+        let io = b.standard::<T, U>();
+        b.run(|_ctx| io.transform(move |item| Some(f(item))))
     }
 
     /// A SimpleDetupler sending the first part of each pair (Kamaelia's `SimpleDetupler(0)`).
@@ -81,13 +66,13 @@ impl SimpleDetupler {
 /// - `inbox: T`: the items.
 /// - `control: Signal`: shutdown signalling.
 /// - `outbox: Vec<T>`: `prefix ++ [item] ++ postfix` for each item.
-/// - `signal: Signal`: `ProducerFinished` from the Entuple itself, or a shutdown passed on.
+/// - `signal: Signal`: `ProducerFinished` from the Entuple itself; signals passed on.
 ///
 /// Configuration: the prefix and postfix (cloned for each item, so `T: Clone`).
 ///
-/// Shutdown: on `ProducerFinished` it processes what is already in `inbox`, sends its own
-/// `ProducerFinished` and stops; on `ShutdownMicroprocess` (or `Shutdown`) it passes that on
-/// and stops at once. Other signals are ignored.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)), except that on
+/// `ProducerFinished`, once what is queued is processed, it sends its own `ProducerFinished`
+/// in place of the one received (as the original does).
 ///
 /// Differs from Kamaelia: the original answers a shutdown with its own `producerFinished`;
 /// here a shutdown is passed on as a shutdown, so it keeps cascading as one.
@@ -99,26 +84,20 @@ impl<T: Clone + Send + 'static> Entuple<T> {
     /// An Entuple sending `prefix ++ [item] ++ postfix` for each item.
     pub fn new(prefix: Vec<T>, postfix: Vec<T>) -> Component {
         let mut b = ComponentBuilder::new("Entuple");
-        let std = b.standard::<T, Vec<T>>();
+        let io = b.standard::<T, Vec<T>>();
         b.run(move |ctx| async move {
-            let mut watch = ControlWatch::legacy(std.control);
-            let end = loop {
-                match watch.next(&std.inbox).await {
-                    Next::Data(item) => {
-                        let mut out = Vec::with_capacity(prefix.len() + 1 + postfix.len());
-                        out.extend_from_slice(&prefix);
-                        out.push(item);
-                        out.extend_from_slice(&postfix);
-                        if let Err(stop) = watch.send(&std.outbox, out).await {
-                            break stop.signal;
-                        }
-                    }
-                    Next::Other(_) => {}
-                    Next::End(s) if s.is_producer_finished() => break Signal::producer_finished_by(ctx.id()),
-                    Next::End(s) => break s,
-                }
-            };
-            std.signal.send(end).await;
+            let mut driver = io.driver();
+            let end = driver
+                .run_map(move |item| {
+                    let mut out = Vec::with_capacity(prefix.len() + 1 + postfix.len());
+                    out.extend_from_slice(&prefix);
+                    out.push(item);
+                    out.extend_from_slice(&postfix);
+                    Some(out)
+                })
+                .await;
+            let end = if end.is_producer_finished() { Signal::producer_finished_by(ctx.id()) } else { end };
+            driver.finish(end).await;
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Chooser steps a cursor through a list on command and sends the chosen item;
 //! ForwardIteratingChooser steps forwards through any iterator and ends when it runs out.
 
-#[path = "common_split.rs"]
+#[path = "common/split.rs"]
 mod common_split;
 
 use axon_core::Signal;

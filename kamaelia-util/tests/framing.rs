@@ -2,7 +2,7 @@
 //! is cut, end lines at LF or CRLF, refuse or split overlong lines and keep going; and
 //! split_tokens and LinesToTokenlists follow Kamaelia's quoting grammar, reporting bad lines.
 
-#[path = "common_split.rs"]
+#[path = "common/split.rs"]
 mod common_split;
 
 use std::panic::catch_unwind;

@@ -1,7 +1,7 @@
 //! Sort holds everything until the stream ends, then sends it all in order; a shutdown
 //! stops it without sending.
 
-#[path = "common_split.rs"]
+#[path = "common/split.rs"]
 mod common_split;
 
 use axon_core::Signal;

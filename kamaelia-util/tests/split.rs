@@ -2,7 +2,7 @@
 //! ConditionalSplitter picks `true` or `false`, TwoWaySplitter copies with backpressure, and
 //! Balancer hands each job to one of N workers, round robin or least loaded.
 
-#[path = "common_split.rs"]
+#[path = "common/split.rs"]
 mod common_split;
 
 use std::panic::catch_unwind;

@@ -1,7 +1,7 @@
 //! SimpleDetupler takes one part of each message and passes every signal on; Entuple wraps
 //! each message between a prefix and a postfix, in a list.
 
-#[path = "common_split.rs"]
+#[path = "common/split.rs"]
 mod common_split;
 
 use axon_core::Signal;

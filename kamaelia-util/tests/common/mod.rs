@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Direction, Received, Scheduler, Signal, link};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Direction, Next, Scheduler, Signal, SignalPolicy, link};
 
 /// Far longer than any of these systems needs; only reached if something hangs.
 pub(crate) const LIMIT: Duration = Duration::from_secs(30);
@@ -58,15 +58,17 @@ pub(crate) fn collector_until<T: Send + 'static>(stop: fn(&Signal) -> bool) -> C
     let std = b.standard::<T, ()>();
     let (d, s) = (data.clone(), signals.clone());
     let component = b.run(move |_ctx| async move {
+        // Deliver: every signal is recorded here, none passed on.
+        let mut watch = ControlWatch::new(std.control, std.signal).with_policy(SignalPolicy::Deliver);
         loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(item) => d.lock().unwrap().push(item),
-                Received::Control(sig) => {
+            match watch.next(&std.inbox).await {
+                Next::Data(item) => d.lock().unwrap().push(item),
+                Next::Other(sig) | Next::End(sig) => {
                     let stop = stop(&sig);
                     s.lock().unwrap().push(sig);
                     if stop {
                         d.lock().unwrap().extend(std.inbox.drain());
-                        return;
+                        return watch.close().await;
                     }
                 }
             }
@@ -146,7 +148,7 @@ pub(crate) fn wait_finished(c: &Component) -> bool {
             return false;
         }
         // Polling a condition with a deadline, not sleeping in place of synchronising.
-        thread::sleep(Duration::from_millis(1));
+        thread::yield_now();
     }
     true
 }

@@ -1,6 +1,7 @@
-//! Helpers shared by the tuple, chooser, splitter, sort and framing tests: probes that catch
-//! what a component sends, delivering straight into a component's boxes, small sources and
-//! sinks, and a component's boxes as a snapshot shows them.
+//! Helpers shared by the tuple, chooser, splitter, sort, framing, introspector and contract
+//! tests (included by path, as `common_split`): probes that catch what a component sends,
+//! delivering straight into a component's boxes, small sources and sinks, and a component's
+//! boxes as a snapshot shows them.
 #![allow(dead_code)]
 
 use std::any::type_name;
@@ -9,8 +10,8 @@ use std::thread;
 use std::time::Duration;
 
 use axon_core::{
-    Component, ComponentBuilder, Direction, Inbox, LinkOptions, Received, Scheduler, SchedulerHandle, Signal, link,
-    link_with,
+    Component, ComponentBuilder, ControlWatch, Direction, Inbox, LinkOptions, Next, Scheduler, SchedulerHandle, Signal,
+    SignalPolicy, link, link_with,
 };
 
 /// Far longer than any of these systems needs; only reached if `run` hangs.
@@ -153,20 +154,22 @@ pub(crate) fn sink<T: Send + 'static>() -> (Component, Seen<T>) {
     let mut b = ComponentBuilder::new("TestSink");
     let inbox = b.inbox::<T>("inbox");
     let control = b.control();
+    let signal = b.signal();
     let c = b.run(move |_ctx| async move {
+        // Deliver: every signal is recorded here, none passed on.
+        let mut watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
         loop {
-            match inbox.recv_with_control(&control).await {
-                Received::Data(m) => d.lock().unwrap().push(m),
-                Received::Control(sig) => {
-                    let end = sig.is_terminal();
+            match watch.next(&inbox).await {
+                Next::Data(m) => d.lock().unwrap().push(m),
+                Next::Other(sig) => s.lock().unwrap().push(sig),
+                Next::End(sig) => {
                     s.lock().unwrap().push(sig);
-                    if end {
-                        break;
-                    }
+                    break;
                 }
             }
         }
         d.lock().unwrap().extend(inbox.drain());
+        watch.close().await;
     });
     (c, Seen { data, signals })
 }
