@@ -11,7 +11,8 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use axon_core::{
-    Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, StandardBoxes, ThreadCtx,
+    Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, StandardBoxes,
+    ThreadCtx,
 };
 use kamaelia_util::{FramingError, LineFramer, OverlongPolicy, Utf8Policy, decode_line};
 use notify::event::ModifyKind;

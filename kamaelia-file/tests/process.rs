@@ -8,7 +8,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use axon_core::{
-    Background, Component, ComponentBuilder, ControlWatch, Direction, InboxRef, Next, Scheduler, Signal, SignalPolicy, link,
+    Background, Component, ComponentBuilder, ControlWatch, Direction, InboxRef, Next, Scheduler, Signal, SignalPolicy,
+    link,
 };
 use kamaelia_file::{ProcessExit, UnixProcess};
 

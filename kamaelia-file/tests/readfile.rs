@@ -6,7 +6,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use axon_core::{
-    Component, ComponentBuilder, ControlWatch, Direction, LinkOptions, Next, Scheduler, Signal, SignalPolicy, link, link_with,
+    Component, ComponentBuilder, ControlWatch, Direction, LinkOptions, Next, Scheduler, Signal, SignalPolicy, link,
+    link_with,
 };
 use kamaelia_file::ReadFile;
 use kamaelia_util::{FramingError, OverlongPolicy, Utf8Policy};
