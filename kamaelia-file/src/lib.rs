@@ -14,9 +14,9 @@
 //! Every component keeps the shutdown contract of axon-core's
 //! [`Driver`](axon_core::Driver) and [`ControlWatch`](axon_core::ControlWatch):
 //! `ProducerFinished` on `control` drains, then is passed on; `ShutdownMicroprocess` stops
-//! it at once, even while it waits for room downstream; other signals are passed on. Each
-//! component's doc says only what it adds. Threaded components (those whose I/O may block)
-//! use the watch's blocking calls.
+//! it at once, even while it waits for room downstream; other signals are passed on (by
+//! [`Follow`] once it has caught up with its file). Each component's doc says only what it
+//! adds. Threaded components (those whose I/O may block) use the watch's blocking calls.
 //!
 //! ```
 //! use axon_core::{ComponentBuilder, Scheduler, link};
