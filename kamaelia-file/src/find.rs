@@ -125,11 +125,10 @@ pub enum FindKind {
 /// - `signal: Signal`: `ProducerFinished` naming this component at the end of the walk;
 ///   signals passed on.
 ///
-/// Shutdown: `control` is checked before every entry and while a send waits. On
-/// `ShutdownMicroprocess` (or `Shutdown`) it passes the signal on and stops at once, without
-/// its own `ProducerFinished`. A `ProducerFinished` on `control` does not cut the walk short
-/// (a source has no upstream to finish): its own `ProducerFinished` stands for both. Other
-/// signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`], blocking calls), checked before every
+/// entry and while a send waits. A shutdown ends the walk at once, without its own
+/// `ProducerFinished`. A `ProducerFinished` on `control` does not cut the walk short (a
+/// source has no upstream to finish): its own `ProducerFinished` stands for both.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Find {
@@ -165,15 +164,13 @@ impl Find {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            let watch = ControlWatch::legacy(control);
-            let mut walk = Walk { find: self, tctx: &tctx, watch, signal, outbox, error };
+            let watch = ControlWatch::new(control, signal);
+            let mut walk = Walk { find: self, tctx: &tctx, watch, outbox, error };
             let end = match walk.run() {
                 Ok(()) => Signal::producer_finished_by(tctx.id()),
                 Err(stop) => stop,
             };
-            // Signals set aside while a send waited came before the end.
-            walk.watch.pass_on_blocking(&walk.signal);
-            walk.signal.send_blocking(end);
+            walk.watch.finish_blocking(end);
         })
     }
 }
@@ -199,7 +196,6 @@ struct Walk<'a> {
     find: Find,
     tctx: &'a ThreadCtx,
     watch: ControlWatch,
-    signal: Outbox<Signal>,
     outbox: Outbox<PathBuf>,
     error: Outbox<FileError>,
 }
@@ -287,13 +283,9 @@ impl Walk<'_> {
     }
 
     /// Looks at `control`: `Err` for a shutdown; a `ProducerFinished` is noted (and ignored:
-    /// the walk's own stands for it); other signals are passed on at once.
+    /// the walk's own stands for it); other signals are passed on at once (`Forward`).
     fn check(&mut self) -> Result<(), Signal> {
-        if let Some(stop) = self.watch.check() {
-            return Err(stop);
-        }
-        self.watch.pass_on_blocking(&self.signal);
-        Ok(())
+        self.watch.check().map_or(Ok(()), Err)
     }
 
     fn emit(&mut self, path: &Path, class: Class) -> Result<(), Signal> {

@@ -10,7 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Outbox, Signal, StandardBoxes, ThreadCtx};
+use axon_core::{
+    Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, StandardBoxes,
+    ThreadCtx,
+};
 use kamaelia_util::{FramingError, LineFramer, OverlongPolicy, Utf8Policy, decode_line};
 use notify::event::ModifyKind;
 use notify::{EventKind, RecursiveMode, Watcher};
@@ -186,12 +189,15 @@ impl std::error::Error for FollowError {
 ///   missing ([`FollowError::NotFound`], then it waits), is a directory, cannot be opened or
 ///   read (it waits for a change and tries again), the directory went away, a refused line.
 ///
-/// Shutdown: on `ProducerFinished` it reads the file to its current end, emits the lines
-/// (an unfinished last line too), passes the signal on and stops. On `ShutdownMicroprocess`
-/// (or `Shutdown`) it passes it on and stops at once, emitting nothing more. Other signals
-/// are passed on once it has caught up with the file (so a signal sent to it comes back
-/// after everything it had been told of was read). With [`stop_at_eof`](Follow::stop_at_eof) it does not follow: at the end
-/// of the file it emits an unfinished last line and sends `ProducerFinished` naming itself.
+/// Shutdown: the standard contract ([`ControlWatch`], blocking calls), with its own reading
+/// of two parts. `ProducerFinished`: it reads the file to its current end, emits the lines
+/// (an unfinished last line too), then passes the signal on and stops. Other signals, under
+/// [`SignalPolicy::Deliver`] because it acts on them: each is passed on once Follow has
+/// caught up with the file, so a signal sent to it comes back after everything written
+/// before it was read (a barrier for whoever needs one). A shutdown ends it at once,
+/// emitting nothing more. With [`stop_at_eof`](Follow::stop_at_eof) it does not follow: at
+/// the end of the file it emits an unfinished last line and sends `ProducerFinished` naming
+/// itself.
 ///
 /// It cannot go on, and reports the problem on `error`, then `ErrorInformation` and
 /// `ProducerFinished` naming itself on `signal`, if its directory does not exist or cannot
@@ -310,8 +316,10 @@ impl Follow {
         let error = b.outbox::<FollowError>("error");
         b.run_threaded(move |tctx| {
             let me = tctx.id();
-            let StandardBoxes { inbox: _, control, outbox, signal } = io;
-            let ports = Ports { tctx, me, watch: ControlWatch::legacy(control), outbox, signal, error };
+            let StandardBoxes { inbox, control, outbox, signal } = io;
+            // Deliver: Follow holds other signals back until it has caught up with the file.
+            let watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
+            let ports = Ports { tctx, me, watch, inbox, outbox, error, held: Vec::new(), finishing: None };
             Tail {
                 framer: LineFramer::with_limit(self.max, self.overlong),
                 target: self.path.clone(),
@@ -352,24 +360,52 @@ fn locate(path: &Path) -> Result<(PathBuf, PathBuf), FollowError> {
 struct Ports<O> {
     tctx: ThreadCtx,
     me: ComponentId,
-    /// Notes `ProducerFinished` (read to the end, then stop with it) and keeps other
-    /// signals, passed on once Follow has caught up with the file.
+    /// Under [`SignalPolicy::Deliver`]: Follow passes other signals on only once it has
+    /// caught up with the file, so a signal sent to it is a barrier (it comes back after
+    /// everything written before it was read). A send that waits keeps what arrives
+    /// meanwhile; [`poll_control`](Self::poll_control) takes it over, in order.
     watch: ControlWatch,
+    /// Unused (`()`), but what the watch hands signals out with.
+    inbox: Inbox<()>,
     outbox: Outbox<O>,
-    signal: Outbox<Signal>,
     error: Outbox<FollowError>,
+    /// Other signals taken from the watch, oldest first, to pass on once caught up.
+    held: Vec<Signal>,
+    /// A `ProducerFinished` received: read to the end, then stop with it.
+    finishing: Option<Signal>,
 }
 
 impl<O: Send + 'static> Ports<O> {
-    /// Looks at `control`: a shutdown is returned as `Err` (stop now, passing it on);
-    /// `ProducerFinished` is noted; other signals are kept to be passed on.
+    /// Takes what is on `control` (after what the watch kept): a shutdown is returned as
+    /// `Err` (stop now, passing it on); `ProducerFinished` is noted; other signals are held,
+    /// to be passed on once caught up.
     fn poll_control(&mut self) -> Result<(), Signal> {
-        self.watch.check().map_or(Ok(()), Err)
+        loop {
+            match self.watch.try_next(&self.inbox) {
+                None => return Ok(()),
+                // Nobody should send to the unused inbox; nothing to do with it.
+                Some(Next::Data(())) => {}
+                Some(Next::Other(s)) => self.held.push(s),
+                Some(Next::End(s)) if s.is_shutdown() => return Err(s),
+                Some(Next::End(s)) => {
+                    self.finishing.get_or_insert(s);
+                }
+            }
+        }
     }
 
-    /// Passes on the signals kept by [`poll_control`](Self::poll_control).
+    /// True if there is something to act on without waiting: signals held (taken after the
+    /// last catch-up), or a `ProducerFinished`.
+    fn pending(&self) -> bool {
+        !self.held.is_empty() || self.finishing.is_some()
+    }
+
+    /// Passes on the signals held by [`poll_control`](Self::poll_control). Straight out of
+    /// `signal`: what the watch keeps now came later, and waits for the next catch-up.
     fn pass_signals_on(&mut self) {
-        self.watch.pass_on_blocking(&self.signal);
+        for s in self.held.drain(..) {
+            self.watch.signal().send_blocking(s);
+        }
     }
 
     /// Sends with backpressure, hearing `control` while waiting for room.
@@ -381,20 +417,32 @@ impl<O: Send + 'static> Ports<O> {
         self.watch.send_blocking(&self.tctx, &self.error, e).map_err(Signal::from)
     }
 
+    /// A note of Follow's own on `signal`, in its place among what it reads (before the
+    /// signals held until it has caught up).
+    fn say(&mut self, s: Signal) {
+        self.watch.signal().send_blocking(s);
+    }
+
     fn status(&mut self, note: String) {
-        self.signal.send_blocking(Signal::Status(note));
+        self.say(Signal::Status(note));
+    }
+
+    /// Ends Follow: the signals held, then those the watch kept, then `end`.
+    fn finish(mut self, end: Signal) {
+        self.pass_signals_on();
+        self.watch.finish_blocking(end);
     }
 
     /// Reports a problem Follow cannot get past and ends it.
-    fn fatal(&mut self, e: FollowError) {
+    fn fatal(mut self, e: FollowError) {
         let message = format!("Follow: {e}");
-        self.pass_signals_on();
         match self.error(e) {
             Ok(()) => {
-                self.signal.send_blocking(Signal::ErrorInformation { caller: Some(self.me), message });
-                self.signal.send_blocking(Signal::producer_finished_by(self.me));
+                let me = self.me;
+                self.say(Signal::ErrorInformation { caller: Some(me), message });
+                self.finish(Signal::producer_finished_by(me));
             }
-            Err(shutdown) => self.signal.send_blocking(shutdown),
+            Err(shutdown) => self.finish(shutdown),
         }
     }
 }
@@ -468,7 +516,7 @@ impl<O: Send + 'static> Tail<O> {
             None => (None, None, PathBuf::new()),
         };
         let mut lost = false;
-        let end = loop {
+        let end = 'run: loop {
             if let Err(s) = self.ports.poll_control() {
                 break s;
             }
@@ -486,8 +534,7 @@ impl<O: Send + 'static> Tail<O> {
                 };
                 let path = self.cfg.path.clone();
                 if let Err(s) = self.ports.error(FollowError::Watch { path, message }) {
-                    self.ports.pass_signals_on();
-                    return self.ports.signal.send_blocking(s);
+                    break 'run s;
                 }
             }
             if lost {
@@ -501,7 +548,7 @@ impl<O: Send + 'static> Tail<O> {
             if let Err(s) = self.catch_up() {
                 break s;
             }
-            if let Some(s) = self.ports.watch.take_finished() {
+            if let Some(s) = self.ports.finishing.take() {
                 match self.flush_partial() {
                     Ok(()) => break s,
                     Err(shutdown) => break shutdown,
@@ -515,7 +562,7 @@ impl<O: Send + 'static> Tail<O> {
                         None => format!("Follow: {}: could not be read", self.cfg.path.display()),
                     };
                     let me = self.ports.me;
-                    self.ports.signal.send_blocking(Signal::ErrorInformation { caller: Some(me), message });
+                    self.ports.say(Signal::ErrorInformation { caller: Some(me), message });
                     break Signal::producer_finished_by(me);
                 }
                 match self.flush_partial() {
@@ -523,12 +570,18 @@ impl<O: Send + 'static> Tail<O> {
                     Err(shutdown) => break shutdown,
                 }
             }
+            // Caught up: what was held since the last look goes on now.
             self.ports.pass_signals_on();
-            self.ports.tctx.pause(lost.then_some(LOST_DIRECTORY_RETRY));
+            // What arrived while catching up waits for the next catch-up, at once.
+            if let Err(s) = self.ports.poll_control() {
+                break s;
+            }
+            if !self.ports.pending() {
+                self.ports.tctx.pause(lost.then_some(LOST_DIRECTORY_RETRY));
+            }
         };
         drop(watcher);
-        self.ports.pass_signals_on();
-        self.ports.signal.send_blocking(end);
+        self.ports.finish(end);
     }
 
     /// Starts watching the file's directory; the notify thread wakes this component.

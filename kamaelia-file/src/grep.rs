@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use axon_core::{Component, ComponentBuilder, ControlWatch, Next};
+use axon_core::{Component, ComponentBuilder};
 
 /// A pattern [`Grep`] could not compile.
 #[derive(Clone, Debug)]
@@ -87,10 +87,8 @@ impl Matcher for regex::bytes::Regex {
 /// - `outbox: L`: the lines that match (or, inverted, that do not), unchanged and in order.
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on `ProducerFinished` it tests the lines already in `inbox`, passes the signal
-/// on and stops. On `ShutdownMicroprocess` (or `Shutdown`) it passes it on and stops at once,
-/// even while waiting for room downstream (the line it was sending is then dropped). Other
-/// signals are passed on and it carries on.
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)): it is `io.transform`
+/// over the match. A line waiting for room downstream when a shutdown arrives is dropped.
 ///
 /// Differs from Kamaelia: the original compiles the pattern when the component first runs,
 /// so a bad pattern is an exception inside the running system.
@@ -139,25 +137,6 @@ impl<R: Matcher> Grep<R> {
         let Grep { regex, invert } = self;
         let mut b = ComponentBuilder::new("Grep");
         let io = b.standard::<R::Line, R::Line>();
-        b.run(move |_ctx| async move {
-            let mut watch = ControlWatch::legacy(io.control);
-            let passes = |line: &R::Line| regex.found_in(line) != invert;
-            let end = loop {
-                match watch.next(&io.inbox).await {
-                    Next::Data(line) if passes(&line) => {
-                        // Told to stop while waiting for room: the line is dropped.
-                        if let Err(stop) = watch.send(&io.outbox, line).await {
-                            break stop.signal;
-                        }
-                    }
-                    Next::Data(_) => {}
-                    Next::Other(s) => io.signal.send(s).await,
-                    Next::End(s) => break s,
-                }
-            };
-            // Signals set aside while a send waited came before the end: pass them first.
-            watch.pass_on(&io.signal).await;
-            io.signal.send(end).await;
-        })
+        b.run(move |_ctx| io.transform(move |line| (regex.found_in(&line) != invert).then_some(line)))
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Next, Outbox, Signal};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Next, Signal};
 
 /// The message a [`Printer`] ends with when its reader has gone (a broken pipe).
 pub const OUTPUT_CLOSED: &str = "output closed (broken pipe)";
@@ -50,10 +50,9 @@ impl Target {
 /// - `outbox: ()`: unused.
 /// - `signal: Signal`: signals passed on; how it ended (below).
 ///
-/// Shutdown: on `ProducerFinished` it writes what is already in `inbox`, flushes, passes the
-/// signal on and stops. On `ShutdownMicroprocess` (or `Shutdown`) it flushes what it has
-/// already written, passes the signal on and stops, leaving the rest of `inbox`. Other
-/// signals are passed on and it carries on.
+/// Shutdown: the standard contract ([`ControlWatch`], blocking calls): `ProducerFinished`
+/// writes what is already in `inbox` first; either way what was written is flushed before
+/// the signal is passed on, and a shutdown leaves the rest of `inbox` unwritten.
 ///
 /// Output errors end it cleanly, never with a panic (Rust ignores SIGPIPE, so a closed pipe
 /// is an error from the write): if the reader has gone (`BrokenPipe`) it sends
@@ -118,20 +117,21 @@ impl Printer {
             let me = tctx.id();
             let what = target.describe();
             let mut out = Out { w: BufWriter::with_capacity(64 * 1024, target.into_writer()), what };
-            let mut watch = ControlWatch::legacy(io.control);
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let end = loop {
                 match watch.try_next(&io.inbox) {
                     Some(Next::Data(line)) => {
                         if let Err(e) = out.line(line.as_ref()) {
-                            return report(e, &io.signal, me);
+                            return report(e, watch, me);
                         }
                     }
-                    Some(Next::Other(s)) => io.signal.send_blocking(s),
+                    // Never under `Forward`: the watch passes them on itself.
+                    Some(Next::Other(s)) => watch.emit_blocking(s),
                     Some(Next::End(s)) => break s,
                     None => {
                         // Nothing waiting: show what has been written before waiting for more.
                         if let Err(e) = out.flush() {
-                            return report(e, &io.signal, me);
+                            return report(e, watch, me);
                         }
                         tctx.pause(None);
                     }
@@ -139,10 +139,10 @@ impl Printer {
             };
             // After a ProducerFinished everything before it is written; after a shutdown the
             // rest of `inbox` is left. Either way what was written is shown.
-            if let Err(e) = out.flush() {
-                return report(e, &io.signal, me);
+            match out.flush() {
+                Ok(()) => watch.finish_blocking(end),
+                Err(e) => report(e, watch, me),
             }
-            io.signal.send_blocking(end);
         })
     }
 }
@@ -167,13 +167,13 @@ impl Out {
 }
 
 /// Ends the printer after a write error (see [`Printer`]).
-fn report(failed: WriteFailed, signal: &Outbox<Signal>, me: ComponentId) {
+fn report(failed: WriteFailed, mut watch: ControlWatch, me: ComponentId) {
     let WriteFailed(e, what) = failed;
     if e.kind() == io::ErrorKind::BrokenPipe {
-        signal.send_blocking(Signal::ProducerFinished { caller: Some(me), message: Some(OUTPUT_CLOSED.to_string()) });
-        return;
+        let end = Signal::ProducerFinished { caller: Some(me), message: Some(OUTPUT_CLOSED.to_string()) };
+        return watch.finish_blocking(end);
     }
     let message = format!("Printer: writing to {what} failed: {e}");
-    signal.send_blocking(Signal::ErrorInformation { caller: Some(me), message });
-    signal.send_blocking(Signal::producer_finished_by(me));
+    watch.emit_blocking(Signal::ErrorInformation { caller: Some(me), message });
+    watch.finish_blocking(Signal::producer_finished_by(me));
 }

@@ -21,7 +21,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Inbox, Outbox, Signal, ThreadCtx};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Outbox, Signal, ThreadCtx};
 
 /// How a [`UnixProcess`] ended, as sent on its `exit` outbox (one message, just before the
 /// final signal).
@@ -152,7 +152,8 @@ enum EnvChange {
 /// [`inherit_stderr`](Self::inherit_stderr), [`inbox_capacity`](Self::inbox_capacity)
 /// (default unbounded).
 ///
-/// The end, reported on `exit` then `signal`:
+/// Shutdown: the [`ControlWatch`] contract (blocking calls; other signals passed on), with
+/// what a process adds to it. The end, reported on `exit` then `signal`:
 /// - When the process has exited *and* its stdout and stderr have reached end of file (so
 ///   everything it wrote has been sent), the component ends, whether or not it was asked
 ///   to. Exit status 0 gives `ProducerFinished { caller: this component, message:
@@ -316,7 +317,8 @@ impl UnixProcess {
         let signal = b.signal();
         let stderr = b.outbox::<Vec<u8>>("stderr");
         let exit = b.outbox::<ProcessExit>("exit");
-        let boxes = Boxes { inbox, control, outbox, signal, stderr, exit };
+        let watch = ControlWatch::new(control, signal);
+        let boxes = Boxes { inbox, watch, outbox, stderr, exit };
         b.run_threaded(move |tctx| run(self, boxes, &tctx))
     }
 
@@ -365,19 +367,32 @@ impl UnixProcess {
     }
 }
 
-/// The component's boxes.
+/// The component's boxes; `control` and `signal` are the watch's.
 struct Boxes {
     inbox: Inbox<Vec<u8>>,
-    control: Inbox<Signal>,
+    watch: ControlWatch,
     outbox: Outbox<Vec<u8>>,
-    signal: Outbox<Signal>,
     stderr: Outbox<Vec<u8>>,
     exit: Outbox<ProcessExit>,
 }
 
 impl Boxes {
-    fn error(&self, id: ComponentId, message: String) {
-        self.signal.send_blocking(Signal::ErrorInformation { caller: Some(id), message });
+    fn error(&mut self, id: ComponentId, message: String) {
+        self.watch.emit_blocking(Signal::ErrorInformation { caller: Some(id), message });
+    }
+
+    /// Ends the component: how the process ended goes out on `exit`, then `ErrorInformation`
+    /// with `error` (if any) and `end` on `signal`. A shutdown that arrives while `exit`
+    /// waits for room drops that report and is passed on in place of a `ProducerFinished`.
+    fn end(mut self, tctx: &ThreadCtx, exit: ProcessExit, error: Option<String>, end: Signal) {
+        if let Err(stop) = self.watch.send_blocking(tctx, &self.exit, exit) {
+            let end = if end.is_shutdown() { end } else { stop.signal };
+            return self.watch.finish_blocking(end);
+        }
+        if let Some(message) = error {
+            self.error(tctx.id(), message);
+        }
+        self.watch.finish_blocking(end);
     }
 }
 
@@ -496,18 +511,17 @@ enum Phase {
 }
 
 /// The component's body.
-fn run(cfg: UnixProcess, bx: Boxes, tctx: &ThreadCtx) {
+fn run(cfg: UnixProcess, mut bx: Boxes, tctx: &ThreadCtx) {
     let me = tctx.component();
     let id = me.id();
     let what = cfg.describe();
+    let finished = |how: String| Signal::ProducerFinished { caller: Some(id), message: Some(how) };
     let mut child = match cfg.command().spawn() {
         Ok(c) => c,
         Err(e) => {
             let place = cfg.current_dir.as_ref().map(|d| format!(" in {}", d.display())).unwrap_or_default();
-            bx.exit.send_blocking(ProcessExit::NotStarted(e.to_string()));
-            bx.error(id, format!("cannot start {what}{place}: {e}"));
-            bx.signal.send_blocking(Signal::ProducerFinished { caller: Some(id), message: Some("not started".into()) });
-            return;
+            let why = format!("cannot start {what}{place}: {e}");
+            return bx.end(tctx, ProcessExit::NotStarted(e.to_string()), Some(why), finished("not started".into()));
         }
     };
     let mut group = Group::of(&child);
@@ -520,10 +534,9 @@ fn run(cfg: UnixProcess, bx: Boxes, tctx: &ThreadCtx) {
             group.signal(libc::SIGKILL);
             let exit = child.wait().map_or_else(|w| ProcessExit::Unknown(w.to_string()), ProcessExit::from_status);
             group.armed = false;
-            bx.exit.send_blocking(exit.clone());
-            bx.error(id, format!("{what}: could not start a thread to serve it: {e}; it was killed"));
-            bx.signal.send_blocking(Signal::ProducerFinished { caller: Some(id), message: Some(exit.to_string()) });
-            return;
+            let why = format!("{what}: could not start a thread to serve it: {e}; it was killed");
+            let end = finished(exit.to_string());
+            return bx.end(tctx, exit, Some(why), end);
         }
     };
     // The waiter takes the child over; it is handed on only once its thread runs, so a
@@ -542,17 +555,16 @@ fn run(cfg: UnixProcess, bx: Boxes, tctx: &ThreadCtx) {
         group.signal(libc::SIGKILL);
         let exit = child.wait().map_or_else(|w| ProcessExit::Unknown(w.to_string()), ProcessExit::from_status);
         group.armed = false;
-        bx.exit.send_blocking(exit.clone());
-        bx.error(id, format!("{what}: could not start a thread to wait for it: {e}; it was killed"));
-        bx.signal.send_blocking(Signal::ProducerFinished { caller: Some(id), message: Some(exit.to_string()) });
-        return;
+        let why = format!("{what}: could not start a thread to wait for it: {e}; it was killed");
+        let end = finished(exit.to_string());
+        return bx.end(tctx, exit, Some(why), end);
     }
     // The waiter's thread runs and blocks in `recv` until this arrives.
     let _ = child_tx.send(child);
     drop(events_tx);
 
     let serve = Serve {
-        bx: &bx,
+        bx: &mut bx,
         tctx,
         id,
         what: &what,
@@ -567,20 +579,18 @@ fn run(cfg: UnixProcess, bx: Boxes, tctx: &ThreadCtx) {
     };
     let (exit, shutdown) = serve.run();
 
-    bx.exit.send_blocking(exit.clone());
     match shutdown {
         Some(signal) => {
             // Anything of the group still alive goes now, before the shutdown is passed on.
             group.signal(libc::SIGKILL);
             group.armed = false;
-            bx.signal.send_blocking(signal);
+            bx.end(tctx, exit, None, signal);
         }
         None => {
             group.armed = false;
-            if !exit.success() {
-                bx.error(id, format!("{what}: {exit}"));
-            }
-            bx.signal.send_blocking(Signal::ProducerFinished { caller: Some(id), message: Some(exit.to_string()) });
+            let error = (!exit.success()).then(|| format!("{what}: {exit}"));
+            let end = finished(exit.to_string());
+            bx.end(tctx, exit, error, end);
         }
     }
 }
@@ -681,7 +691,7 @@ fn read_pipe(mut from: impl Read, tx: SyncSender<Chunk>, size: usize, me: &Compo
 
 /// The component's loop while the process runs.
 struct Serve<'a> {
-    bx: &'a Boxes,
+    bx: &'a mut Boxes,
     tctx: &'a ThreadCtx,
     id: ComponentId,
     what: &'a str,
@@ -774,24 +784,23 @@ impl Serve<'_> {
         }
     }
 
-    /// Handles what is on `control`. Returns whether anything arrived.
+    /// Looks at `control` (other signals are passed on by the watch). Returns whether a
+    /// signal to act on arrived.
     fn control(&mut self, phase: &mut Phase) -> bool {
         let mut progress = false;
-        while let Some(s) = self.bx.control.try_recv() {
+        if let Some(s) = self.bx.watch.check() {
             progress = true;
-            if s.is_shutdown() {
-                if !matches!(phase, Phase::Terminating { .. }) {
-                    self.group.signal(libc::SIGTERM);
-                    // Closing stdin too: some programs end on that sooner.
-                    self.stdin = None;
-                    *phase = Phase::Terminating { signal: s, deadline: Instant::now() + self.grace, killed: false };
-                }
-            } else if s.is_producer_finished() {
-                if matches!(phase, Phase::Running) {
-                    *phase = Phase::Finishing;
-                }
-            } else {
-                self.bx.signal.send_blocking(s);
+            if !matches!(phase, Phase::Terminating { .. }) {
+                self.group.signal(libc::SIGTERM);
+                // Closing stdin too: some programs end on that sooner.
+                self.stdin = None;
+                *phase = Phase::Terminating { signal: s, deadline: Instant::now() + self.grace, killed: false };
+            }
+        }
+        if self.bx.watch.take_finished().is_some() {
+            progress = true;
+            if matches!(phase, Phase::Running) {
+                *phase = Phase::Finishing;
             }
         }
         progress

@@ -70,14 +70,13 @@ enum Mode {
 /// - `signal: Signal`: `ProducerFinished` naming this component at the end of the file;
 ///   `ErrorInformation` if the file cannot be opened or read; signals passed on.
 ///
-/// Shutdown: at the end of the file it sends `ProducerFinished` and ends. If the file
-/// cannot be opened, or a read fails, it sends `ErrorInformation` (naming the file, the
-/// error and how many bytes had been read) and then `ProducerFinished`, and ends; what was
-/// sent before the error stands. `control` is checked before every message, during pauses
-/// and while a send waits: on `ShutdownMicroprocess` (or `Shutdown`) it passes the signal
-/// on and stops at once. A `ProducerFinished` on `control` does not cut it short (a source
-/// has no upstream to finish): its own `ProducerFinished` stands for both. Other signals
-/// are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`]), checked before every message, during
+/// pauses and while a send waits. At the end of the file it sends `ProducerFinished` and
+/// ends. If the file cannot be opened, or a read fails, it sends `ErrorInformation` (naming
+/// the file, the error and how many bytes had been read) and then `ProducerFinished`, and
+/// ends; what was sent before the error stands. A `ProducerFinished` on `control` does not
+/// cut it short (a source has no upstream to finish): its own `ProducerFinished` stands for
+/// both.
 ///
 /// Differs from Kamaelia: the original busy-loops (never pauses), ignores `control`, stops
 /// silently on a read error, and sends lines with their newline; it can also read a
@@ -177,7 +176,7 @@ impl ReadFile {
                 let error = b.outbox::<FramingError>("error");
                 let signal = b.signal();
                 b.run(move |ctx| async move {
-                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::legacy(control), signal);
+                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::new(control, signal));
                     let end = r.lines(&self, &outbox, &error).await;
                     r.end(end).await;
                 })
@@ -186,7 +185,7 @@ impl ReadFile {
                 let outbox = b.outbox::<Vec<u8>>("outbox");
                 let signal = b.signal();
                 b.run(move |ctx| async move {
-                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::legacy(control), signal);
+                    let mut r = Reader::new(&self, ctx.id(), ControlWatch::new(control, signal));
                     let end = r.blocks(&self, &outbox).await;
                     r.end(end).await;
                 })
@@ -210,7 +209,6 @@ struct Reader {
     path: PathBuf,
     me: ComponentId,
     watch: ControlWatch,
-    signal: Outbox<Signal>,
     /// Bytes read so far (for error reports).
     offset: u64,
     /// When the next message is due, if paced.
@@ -218,8 +216,8 @@ struct Reader {
 }
 
 impl Reader {
-    fn new(config: &ReadFile, me: ComponentId, watch: ControlWatch, signal: Outbox<Signal>) -> Self {
-        Reader { path: config.path.clone(), me, watch, signal, offset: 0, due: None }
+    fn new(config: &ReadFile, me: ComponentId, watch: ControlWatch) -> Self {
+        Reader { path: config.path.clone(), me, watch, offset: 0, due: None }
     }
 
     fn open(&self) -> Result<File, End> {
@@ -246,7 +244,7 @@ impl Reader {
                         Ok(()) => self.watch.send(outbox, line).await.map_err(Signal::from),
                         Err(stop) => Err(stop),
                     },
-                    Err(e) => match self.check().await {
+                    Err(e) => match self.check() {
                         Ok(()) => self.watch.send(error, e).await.map_err(Signal::from),
                         Err(stop) => Err(stop),
                     },
@@ -322,12 +320,12 @@ impl Reader {
     /// Waits until the next message is due (if paced), watching `control`; then sets the
     /// time of the one after.
     async fn pace(&mut self, step: Option<Duration>) -> Result<(), Signal> {
-        self.check().await?;
+        self.check()?;
         let Some(step) = step else { return Ok(()) };
         if let Some(due) = self.due {
             while Instant::now() < due {
                 pause_until(due).await;
-                self.check().await?;
+                self.check()?;
             }
         }
         let now = Instant::now();
@@ -341,25 +339,20 @@ impl Reader {
     }
 
     /// Looks at `control`: `Err` for a shutdown; a `ProducerFinished` is noted (and ignored:
-    /// a source's own stands for it); other signals are passed on at once.
-    async fn check(&mut self) -> Result<(), Signal> {
-        if let Some(stop) = self.watch.check() {
-            return Err(stop);
-        }
-        self.watch.pass_on(&self.signal).await;
-        Ok(())
+    /// a source's own stands for it); other signals are passed on at once (`Forward`).
+    fn check(&mut self) -> Result<(), Signal> {
+        self.watch.check().map_or(Ok(()), Err)
     }
 
-    /// Sends the last word on `signal`, after the signals set aside while a send waited.
-    async fn end(&mut self, end: End) {
-        self.watch.pass_on(&self.signal).await;
-        let signal = &self.signal;
+    /// Sends the last word on `signal`, after the signals kept while a send waited.
+    async fn end(self, end: End) {
+        let Reader { mut watch, me, .. } = self;
         match end {
-            End::Eof => signal.send(Signal::producer_finished_by(self.me)).await,
-            End::Stopped(stop) => signal.send(stop).await,
+            End::Eof => watch.finish(Signal::producer_finished_by(me)).await,
+            End::Stopped(stop) => watch.finish(stop).await,
             End::Failed(message) => {
-                signal.send(Signal::ErrorInformation { caller: Some(self.me), message }).await;
-                signal.send(Signal::producer_finished_by(self.me)).await;
+                watch.emit(Signal::ErrorInformation { caller: Some(me), message }).await;
+                watch.finish(Signal::producer_finished_by(me)).await;
             }
         }
     }

@@ -7,7 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Signal, ThreadCtx};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Signal, ThreadCtx};
 
 use crate::find::FileError;
 
@@ -28,9 +28,9 @@ use crate::find::FileError;
 /// - `error: FileError`: paths that could not be read (action `"read"`).
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: on `ProducerFinished` it reads every path that arrived before it, then passes
-/// the signal on and ends. On `ShutdownMicroprocess` (or `Shutdown`) it passes it on and
-/// stops at once, leaving waiting paths unread. Other signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`], blocking calls): a shutdown leaves
+/// waiting paths unread, and one that arrives while a file is being read stops it before it
+/// sends anything about that file.
 #[derive(Debug)]
 pub struct FileSlurper;
 
@@ -44,7 +44,7 @@ impl FileSlurper {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            each_path(&tctx, ControlWatch::legacy(control), &signal, &inbox, |watch, path| {
+            each_path(&tctx, ControlWatch::new(control, signal), &inbox, |watch, path| {
                 let read = fs::read(&path);
                 stop_if_told(watch)?;
                 match read {
@@ -82,9 +82,8 @@ impl FileSlurper {
 /// - `error: FileError`: moves that failed (action `"move"`, with the destination).
 /// - `signal: Signal`: signals passed on.
 ///
-/// Shutdown: as [`FileSlurper`]: on `ProducerFinished` it moves every file that arrived
-/// before it, then passes the signal on; on `ShutdownMicroprocess` (or `Shutdown`) it stops
-/// at once. Other signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`], blocking calls), as [`FileSlurper`]'s:
+/// a move already made when a shutdown arrives is not reported.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Mover {
@@ -113,7 +112,7 @@ impl Mover {
         let error = b.outbox::<FileError>("error");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
-            each_path(&tctx, ControlWatch::legacy(control), &signal, &inbox, |watch, path| {
+            each_path(&tctx, ControlWatch::new(control, signal), &inbox, |watch, path| {
                 let Some(name) = path.file_name() else {
                     let e = io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name");
                     watch.send_blocking(&tctx, &error, FileError::new("move", path, e))?;
@@ -140,11 +139,10 @@ impl Mover {
 }
 
 /// The loop of a threaded component that handles one path per message: runs `each` on
-/// every path (until a shutdown), passing other signals on, then passes the terminal signal on.
+/// every path (until the watch says to stop), then passes the terminal signal on.
 fn each_path(
     tctx: &ThreadCtx,
     mut watch: ControlWatch,
-    signal: &Outbox<Signal>,
     inbox: &Inbox<PathBuf>,
     mut each: impl FnMut(&mut ControlWatch, PathBuf) -> Result<(), Signal>,
 ) {
@@ -155,13 +153,12 @@ fn each_path(
                     break stop;
                 }
             }
-            Next::Other(s) => signal.send_blocking(s),
+            // Never under `Forward`: the watch passes them on itself.
+            Next::Other(s) => watch.emit_blocking(s),
             Next::End(s) => break s,
         }
     };
-    // Signals set aside while a send waited came before the end.
-    watch.pass_on_blocking(signal);
-    signal.send_blocking(end);
+    watch.finish_blocking(end);
 }
 
 /// A shutdown that arrived while a file was being read or moved stops the component before

@@ -7,7 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Outbox, Signal, pause, pause_until};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Signal, pause, pause_until};
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
@@ -59,10 +59,10 @@ pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
 ///   this component if the directory cannot be watched or is removed.
 /// - `_events: notify::Result<notify::Event>`: private: notify's events.
 ///
-/// Shutdown: on `ProducerFinished`, `ShutdownMicroprocess` or `Shutdown` it passes the
-/// signal on and stops; files not yet finished are not emitted. Other signals are passed
-/// on. If the directory cannot be watched (it does not exist, it is not a directory,
-/// permission is denied) or is removed or moved away while watched, it sends
+/// Shutdown: the standard contract ([`ControlWatch`]), except that `ProducerFinished` ends it
+/// at once too, as a shutdown does: a watcher holds nothing to drain (files not yet finished
+/// are not emitted). If the directory cannot be watched (it does not exist, it is not a
+/// directory, permission is denied) or is removed or moved away while watched, it sends
 /// `ErrorInformation` saying so, then `ProducerFinished`, and ends.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
@@ -102,7 +102,7 @@ impl DirectoryWatcher {
         let events = b.inbox::<FsEvent>("_events");
         b.run(move |ctx| async move {
             let me = ctx.id();
-            let mut watch = ControlWatch::legacy(control);
+            let mut watch = ControlWatch::new(control, signal);
             // Declared above with this type, so this cannot fail.
             let events_ref = ctx.component().inbox_ref::<FsEvent>("_events").expect("the _events inbox is declared");
             let handler = move |event: FsEvent| {
@@ -118,35 +118,35 @@ impl DirectoryWatcher {
                 Ok(w) => w,
                 Err(e) => {
                     let why = format!("DirectoryWatcher: cannot watch {}: {e}", self.dir.display());
-                    return fatal(&mut watch, &signal, me, why).await;
+                    return fatal(watch, me, why).await;
                 }
             };
             // Listed after the watch began, so no file can slip between the two.
             if let Err(e) = state.scan(self.existing) {
                 let why = format!("DirectoryWatcher: cannot read directory {}: {e}", self.dir.display());
-                return fatal(&mut watch, &signal, me, why).await;
+                return fatal(watch, me, why).await;
             }
             loop {
+                // A ProducerFinished ends it too: a watcher has nothing to drain.
                 if let Some(stop) = watch.check().or_else(|| watch.take_finished()) {
-                    return end(&mut watch, &signal, stop).await;
+                    return watch.finish(stop).await;
                 }
-                watch.pass_on(&signal).await;
                 while let Some(event) = events.try_recv() {
                     state.handle(event);
                 }
                 state.settle_due(Instant::now());
                 while let Some(e) = state.errors.pop_front() {
                     if let Err(stop) = watch.send(&error, e).await {
-                        return end(&mut watch, &signal, stop.signal).await;
+                        return watch.finish(stop.signal).await;
                     }
                 }
                 while let Some(path) = state.ready.pop_front() {
                     if let Err(stop) = watch.send(&outbox, path).await {
-                        return end(&mut watch, &signal, stop.signal).await;
+                        return watch.finish(stop.signal).await;
                     }
                 }
                 if let Some(why) = state.gone.take() {
-                    return fatal(&mut watch, &signal, me, why).await;
+                    return fatal(watch, me, why).await;
                 }
                 match state.next_due() {
                     Some(due) => {
@@ -159,17 +159,10 @@ impl DirectoryWatcher {
     }
 }
 
-/// Passes on the signals set aside while a send waited (they came first), then `last`.
-async fn end(watch: &mut ControlWatch, signal: &Outbox<Signal>, last: Signal) {
-    watch.pass_on(signal).await;
-    signal.send(last).await;
-}
-
 /// Reports why watching cannot go on, then ends with `ProducerFinished`.
-async fn fatal(watch: &mut ControlWatch, signal: &Outbox<Signal>, me: ComponentId, message: String) {
-    watch.pass_on(signal).await;
-    signal.send(Signal::ErrorInformation { caller: Some(me), message }).await;
-    signal.send(Signal::producer_finished_by(me)).await;
+async fn fatal(mut watch: ControlWatch, me: ComponentId, message: String) {
+    watch.emit(Signal::ErrorInformation { caller: Some(me), message }).await;
+    watch.finish(Signal::producer_finished_by(me)).await;
 }
 
 /// What is known of one name in the directory.

@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Next, Outbox, Signal};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Next, Signal};
 
 /// Kamaelia's `SimpleFileWriter`: writes each message that arrives on `inbox` to a file.
 ///
@@ -33,12 +33,12 @@ use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Next, Ou
 ///   `ErrorInformation` when the file cannot be opened, written or (atomic mode) renamed
 ///   into place; other signals passed on.
 ///
-/// Shutdown: on `ProducerFinished` it writes every message that arrived before it, flushes,
-/// closes (in atomic mode: syncs and renames into place), then passes the signal on and
-/// ends. On `ShutdownMicroprocess` (or `Shutdown`) it stops at once: messages still waiting
-/// in the inbox are not written (they stay there); what was written so far is flushed and
-/// the file closed (in atomic mode the temporary file is removed instead, and the target
-/// left as it was); then the signal is passed on.
+/// Shutdown: the standard contract ([`ControlWatch`], blocking calls), with an end hook:
+/// on `ProducerFinished` every message that came before it is written, then the file is
+/// flushed and closed (in atomic mode: synced and renamed into place) before the signal is
+/// passed on. A shutdown leaves the messages still in `inbox` unwritten; what was written is
+/// flushed and the file closed (in atomic mode the temporary file is removed instead, and the
+/// target left as it was).
 ///
 /// Errors end it without a panic: when the file cannot be opened, a write fails (a full
 /// disk) or the rename fails, it sends `ErrorInformation` naming the file and the error,
@@ -85,25 +85,25 @@ impl WriteFile {
         let std = b.standard::<T, ()>();
         b.run_threaded(move |tctx| {
             let me = tctx.id();
-            let signal = std.signal;
-            let mut watch = ControlWatch::legacy(std.control);
+            let mut watch = ControlWatch::new(std.control, std.signal);
             let mut out = match Output::open(&self) {
                 Ok(o) => o,
-                Err(e) => return fail(&mut watch, &signal, me, &e),
+                Err(e) => return fail(watch, me, &e),
             };
             let end = loop {
                 match watch.try_next(&std.inbox) {
                     Some(Next::Data(msg)) => {
                         if let Err(e) = out.write(msg.as_ref()) {
-                            return fail(&mut watch, &signal, me, &e);
+                            return fail(watch, me, &e);
                         }
                     }
-                    Some(Next::Other(s)) => signal.send_blocking(s),
+                    // Never under `Forward`: the watch passes them on itself.
+                    Some(Next::Other(s)) => watch.emit_blocking(s),
                     Some(Next::End(s)) => break s,
                     None => {
                         // Nothing waiting: let a reader of the file see what came so far.
                         if let Err(e) = out.flush() {
-                            return fail(&mut watch, &signal, me, &e);
+                            return fail(watch, me, &e);
                         }
                         tctx.pause(None);
                     }
@@ -112,14 +112,14 @@ impl WriteFile {
             if end.is_producer_finished() {
                 // Everything that came before it is written: close and pass it on.
                 match out.commit() {
-                    Ok(()) => signal.send_blocking(end),
-                    Err(e) => fail(&mut watch, &signal, me, &e),
+                    Ok(()) => watch.finish_blocking(end),
+                    Err(e) => fail(watch, me, &e),
                 }
             } else {
                 if let Err(e) = out.abandon() {
-                    signal.send_blocking(error_information(me, &e));
+                    watch.emit_blocking(error_information(me, &e));
                 }
-                signal.send_blocking(end);
+                watch.finish_blocking(end);
             }
         })
     }
@@ -147,14 +147,13 @@ fn error_information(me: ComponentId, e: &WriteError) -> Signal {
 
 /// Reports an error and ends: `ErrorInformation`, then `ProducerFinished` (or a shutdown
 /// that arrived meanwhile).
-fn fail(watch: &mut ControlWatch, signal: &Outbox<Signal>, me: ComponentId, e: &WriteError) {
-    signal.send_blocking(error_information(me, e));
+fn fail(mut watch: ControlWatch, me: ComponentId, e: &WriteError) {
+    watch.emit_blocking(error_information(me, e));
     let end = watch.check().unwrap_or(Signal::ProducerFinished {
         caller: Some(me),
         message: Some(format!("WriteFile stopped: cannot {} {}", e.what, e.path.display())),
     });
-    watch.pass_on_blocking(signal);
-    signal.send_blocking(end);
+    watch.finish_blocking(end);
 }
 
 /// Distinguishes the temporary files of one process.

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use axon_core::{Component, ComponentBuilder, Direction, Received, Scheduler, Signal, link};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Direction, Next, Scheduler, Signal, SignalPolicy, link};
 use kamaelia_file::Grep;
 
 /// A component recording what arrives on its inbox and control, stopping on a terminal signal.
@@ -29,16 +29,16 @@ fn collector<T: Send + 'static>() -> Collector<T> {
     let io = b.standard::<T, ()>();
     let (d, s) = (data.clone(), signals.clone());
     let component = b.run(move |_| async move {
+        // Deliver: the collector records every signal.
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
         loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(x) => d.lock().unwrap().push(x),
-                Received::Control(sig) => {
-                    let stop = sig.is_terminal();
+            match watch.next(&io.inbox).await {
+                Next::Data(x) => d.lock().unwrap().push(x),
+                Next::Other(sig) => s.lock().unwrap().push(sig),
+                Next::End(sig) => {
                     s.lock().unwrap().push(sig);
-                    if stop {
-                        d.lock().unwrap().extend(io.inbox.drain());
-                        return;
-                    }
+                    d.lock().unwrap().extend(io.inbox.drain());
+                    return;
                 }
             }
         }
@@ -161,7 +161,7 @@ fn shutdown_microprocess_stops_it_promptly_even_when_blocked_and_is_passed_on() 
     let grep = Grep::new("").unwrap().build();
     let mut b = ComponentBuilder::new("Stuck");
     let _inbox = b.inbox_with_capacity::<String>("inbox", 1);
-    let control = b.inbox::<Signal>("control");
+    let signals_in = b.inbox::<Signal>("control");
     let stuck = b.run(|_| std::future::pending());
     link((&grep, "outbox"), (&stuck, "inbox")).unwrap();
     link((&grep, "signal"), (&stuck, "control")).unwrap();
@@ -171,7 +171,7 @@ fn shutdown_microprocess_stops_it_promptly_even_when_blocked_and_is_passed_on() 
     put_control(&grep, Signal::ShutdownMicroprocess);
     sched.run_until_idle();
     assert!(grep.is_finished());
-    assert!(matches!(control.try_recv(), Some(Signal::ShutdownMicroprocess)));
+    assert!(matches!(signals_in.try_recv(), Some(Signal::ShutdownMicroprocess)));
     assert_eq!(grep.box_info("inbox").unwrap().len, 2);
 }
 

@@ -7,7 +7,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use axon_core::{Background, Component, ComponentBuilder, Direction, InboxRef, Scheduler, Signal, link};
+use axon_core::{
+    Background, Component, ComponentBuilder, ControlWatch, Direction, InboxRef, Next, Scheduler, Signal, SignalPolicy,
+    link,
+};
 use kamaelia_file::{ProcessExit, UnixProcess};
 
 /// A generous bound for anything that should take milliseconds.
@@ -29,6 +32,7 @@ fn sink<T: Send + 'static>(name: &'static str, capacity: Option<usize>, gated: b
         None => b.inbox::<T>("inbox"),
     };
     let control = b.control();
+    let signal = b.signal();
     let (tx, rx) = mpsc::channel();
     let (gate, gate_rx) = mpsc::channel::<()>();
     let component = b.run_threaded(move |tctx| {
@@ -36,17 +40,23 @@ fn sink<T: Send + 'static>(name: &'static str, capacity: Option<usize>, gated: b
             // Opened by a message or by dropping the sender.
             let _ = gate_rx.recv();
         }
+        // Ignore: a sink that stops only on a terminal signal, handing over what it holds.
+        let mut watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Ignore);
         loop {
-            let stop = control.try_recv().is_some();
-            for m in inbox.drain() {
-                if tx.send(m).is_err() {
-                    return;
+            match watch.next_blocking(&tctx, &inbox) {
+                Next::Data(m) => {
+                    if tx.send(m).is_err() {
+                        return;
+                    }
                 }
+                Next::Other(_) => {}
+                Next::End(_) => break,
             }
-            if stop {
+        }
+        for m in inbox.drain() {
+            if tx.send(m).is_err() {
                 return;
             }
-            tctx.pause(None);
         }
     });
     Sink { component, rx, gate: gated.then_some(gate) }

@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Direction, LinkOptions, Received, Scheduler, Signal, link, link_with};
+use axon_core::{
+    Component, ComponentBuilder, ControlWatch, Direction, LinkOptions, Next, Scheduler, Signal, SignalPolicy, link,
+    link_with,
+};
 use kamaelia_file::ReadFile;
 use kamaelia_util::{FramingError, OverlongPolicy, Utf8Policy};
 
@@ -49,15 +52,15 @@ fn collector<T: Send + 'static>() -> Collector<T> {
     let std = b.standard::<T, ()>();
     let (d, s) = (data.clone(), signals.clone());
     let component = b.run(move |_ctx| async move {
+        // Deliver: the collector records every signal.
+        let mut watch = ControlWatch::new(std.control, std.signal).with_policy(SignalPolicy::Deliver);
         loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(m) => d.lock().unwrap().push((Instant::now(), m)),
-                Received::Control(sig) => {
-                    let end = sig.is_terminal();
+            match watch.next(&std.inbox).await {
+                Next::Data(m) => d.lock().unwrap().push((Instant::now(), m)),
+                Next::Other(sig) => s.lock().unwrap().push(sig),
+                Next::End(sig) => {
                     s.lock().unwrap().push(sig);
-                    if end {
-                        break;
-                    }
+                    break;
                 }
             }
         }

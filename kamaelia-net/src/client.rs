@@ -9,7 +9,7 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Ctx, Inbox, Outbox, Signal, pause};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Ctx, Inbox, Signal, pause};
 use mio::net::TcpStream;
 
 use crate::csa::{ConnectedSocketAdapter, SlowClientPolicy};
@@ -34,11 +34,7 @@ pub const CONNECT_TIMEOUT: &str = "connect timeout";
 /// - `inbox: Vec<u8>`: bytes to send to the server (bounded, 64 messages: while connecting,
 ///   and when the server reads slowly under [`SlowClientPolicy::Wait`], senders wait).
 ///   What arrives while connecting is sent once connected.
-/// - `control: Signal`: while connecting, `ProducerFinished` or `ShutdownMicroprocess`
-///   (or `Shutdown`) aborts the connect: it is passed on out of `signal` and the client
-///   ends; other signals are passed on. Once connected, control goes to the adapter:
-///   `ProducerFinished` sends what is pending, closes the connection and ends the client;
-///   `ShutdownMicroprocess` closes at once. Either is then passed on out of `signal`.
+/// - `control: Signal`: shutdown signalling (below); other signals are passed on.
 /// - `outbox: Vec<u8>`: bytes from the server, as they arrive.
 /// - `signal: Signal`: how it ended, as Kamaelia's `producerFinished(self, howDied)`:
 ///   - connect failed: `ErrorInformation` with the details (address, OS error), then
@@ -50,6 +46,13 @@ pub const CONNECT_TIMEOUT: &str = "connect timeout";
 ///     with the error text;
 ///   - ended from `control`: the terminal signal that ended it.
 /// - `_socketFeedback: Signal` (private): the adapter's `signal`.
+///
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), read for a
+/// client. While connecting, `ProducerFinished` or `ShutdownMicroprocess` (or `Shutdown`)
+/// aborts the connect: it is passed on out of `signal` and the client ends. Once connected,
+/// `control` goes straight to the adapter: `ProducerFinished` sends what is pending, closes
+/// the connection and ends the client; `ShutdownMicroprocess` closes at once. Either is then
+/// passed on out of `signal`.
 ///
 /// Differs from Kamaelia: no `delay` or `wait_for_serverclose` option and no `makessl`;
 /// the client closes its side when the server closes (Kamaelia's CSA treats a half-close
@@ -107,26 +110,22 @@ impl TcpClient {
         let TcpClient { host, port, connect_timeout, policy, selector } = self;
         b.run(move |ctx| async move {
             let me = ctx.id();
+            let mut ctl = ControlWatch::new(control, signal);
             let failed = |how: String| Signal::ProducerFinished { caller: Some(me), message: Some(how) };
             let selector = match selector.map_or_else(|| Selector::of(&ctx), Ok) {
                 Ok(s) => s,
                 Err(e) => {
-                    signal.send(error(me, format!("no selector: {e}"))).await;
-                    signal.send(failed(format!("no selector: {e}"))).await;
-                    return;
+                    ctl.emit(error(me, format!("no selector: {e}"))).await;
+                    return ctl.finish(failed(format!("no selector: {e}"))).await;
                 }
             };
             let target = Target { host: &host, port, timeout: connect_timeout };
-            let stream = match connect(&target, &selector, &control, &signal).await {
+            let stream = match connect(&target, &selector, &mut ctl).await {
                 Ok(s) => s,
-                Err(Failure::Aborted(sig)) => {
-                    signal.send(sig).await;
-                    return;
-                }
+                Err(Failure::Aborted(sig)) => return ctl.finish(sig).await,
                 Err(Failure::Failed { how, detail }) => {
-                    signal.send(error(me, detail)).await;
-                    signal.send(failed(how)).await;
-                    return;
+                    ctl.emit(error(me, detail)).await;
+                    return ctl.finish(failed(how)).await;
                 }
             };
             let _ = stream.set_nodelay(true);
@@ -140,20 +139,18 @@ impl TcpClient {
                 Err(e) => {
                     // Cannot happen: the boxes are declared above with the adapter's types.
                     ctx.unlink_component(&csa);
-                    signal.send(error(me, format!("cannot wire the connection: {e}"))).await;
-                    signal.send(failed(format!("cannot wire the connection: {e}"))).await;
-                    return;
+                    ctl.emit(error(me, format!("cannot wire the connection: {e}"))).await;
+                    return ctl.finish(failed(format!("cannot wire the connection: {e}"))).await;
                 }
             };
             if let Err(e) = ctx.spawn(&csa) {
                 ctx.remove_child(&csa);
-                signal.send(error(me, format!("cannot start the connection: {e}"))).await;
-                signal.send(failed(format!("cannot start the connection: {e}"))).await;
-                return;
+                ctl.emit(error(me, format!("cannot start the connection: {e}"))).await;
+                return ctl.finish(failed(format!("cannot start the connection: {e}"))).await;
             }
-            let end = watch(&ctx, &csa, &csa_control, &feedback, &signal).await;
+            let end = follow_connection(&ctx, &csa, &csa_control, &feedback, &mut ctl).await;
             ctx.remove_child(&csa);
-            signal.send(end).await;
+            ctl.finish(end).await;
         })
     }
 }
@@ -179,12 +176,7 @@ enum Failure {
 
 /// Connects to the first of `target`'s addresses that accepts, within the timeout, while
 /// watching `control` (non-terminal signals are passed on).
-async fn connect(
-    target: &Target<'_>,
-    selector: &Selector,
-    control: &Inbox<Signal>,
-    signal: &Outbox<Signal>,
-) -> Result<TcpStream, Failure> {
+async fn connect(target: &Target<'_>, selector: &Selector, ctl: &mut ControlWatch) -> Result<TcpStream, Failure> {
     let Target { host, port, timeout } = *target;
     let what = format!("{host}:{port}");
     // Blocking name resolution, as Kamaelia's; addresses need none.
@@ -201,7 +193,7 @@ async fn connect(
     let deadline = Instant::now().checked_add(timeout);
     let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host} resolves to no address"));
     for addr in addrs {
-        match connect_one(addr, deadline, selector, control, signal).await {
+        match connect_one(addr, deadline, selector, ctl).await {
             Ok(s) => return Ok(s),
             Err(Attempt::Aborted(sig)) => return Err(Failure::Aborted(sig)),
             Err(Attempt::TimedOut) => {
@@ -234,13 +226,13 @@ async fn connect_one(
     addr: SocketAddr,
     deadline: Option<Instant>,
     selector: &Selector,
-    control: &Inbox<Signal>,
-    signal: &Outbox<Signal>,
+    ctl: &mut ControlWatch,
 ) -> Result<TcpStream, Attempt> {
     let mut stream = TcpStream::connect(addr).map_err(Attempt::Failed)?;
     let reg = selector.register(&mut stream).map_err(Attempt::Failed)?;
     let outcome = loop {
-        if let Some(sig) = aborted(control, signal).await {
+        // Either terminal signal aborts the connect; other signals are passed on.
+        if let Some(sig) = ctl.check().or_else(|| ctl.take_finished()) {
             break Err(Attempt::Aborted(sig));
         }
         // The deadline is checked before the connection, so a zero timeout always times out.
@@ -258,17 +250,6 @@ async fn connect_one(
     // The adapter registers the stream itself.
     reg.deregister(&mut stream);
     outcome.map(|()| stream)
-}
-
-/// Takes what is on `control`: the first terminal signal, if any; the rest are passed on.
-async fn aborted(control: &Inbox<Signal>, signal: &Outbox<Signal>) -> Option<Signal> {
-    while let Some(sig) = control.try_recv() {
-        if sig.is_terminal() {
-            return Some(sig);
-        }
-        signal.send(sig).await;
-    }
-    None
 }
 
 /// Whether a non-blocking connect has completed: `Ok(false)` while in progress.
@@ -313,12 +294,13 @@ fn wire(ctx: &Ctx, csa: &Component) -> Result<axon_core::InboxRef<Signal>, axon_
 }
 
 /// Follows the adapter until it ends; returns the signal that says how the connection ended.
-async fn watch(
+/// (`control` now passes straight through to the adapter; `ctl` speaks on `signal`.)
+async fn follow_connection(
     ctx: &Ctx,
     csa: &Component,
     csa_control: &axon_core::InboxRef<Signal>,
     feedback: &Inbox<Signal>,
-    signal: &Outbox<Signal>,
+    ctl: &mut ControlWatch,
 ) -> Signal {
     let me = ctx.id();
     let mut peer_closed = false;
@@ -340,10 +322,10 @@ async fn watch(
                 }
                 Signal::ErrorInformation { caller: Some(c), message } if *c == csa.id() => {
                     failure = Some(message.clone());
-                    signal.send(error(me, message.clone())).await;
+                    ctl.emit(error(me, message.clone())).await;
                 }
                 s if s.is_terminal() => terminal = Some(sig),
-                _ => signal.send(sig).await,
+                _ => ctl.emit(sig).await,
             }
         }
         if finished {
@@ -360,7 +342,7 @@ async fn watch(
         sig
     } else {
         let how = "the connection's adapter ended without saying why";
-        signal.send(error(me, how.to_string())).await;
+        ctl.emit(error(me, how.to_string())).await;
         finished(how)
     }
 }

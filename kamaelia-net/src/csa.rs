@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 
-use axon_core::{Component, ComponentBuilder, Signal, yield_now};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Signal, yield_now};
 use mio::net::TcpStream;
 
 use crate::selector::{READABLE, Registration, Selector, WRITABLE};
@@ -42,9 +42,7 @@ const READS_PER_TURN: usize = 16;
 ///
 /// Boxes:
 /// - `inbox: Vec<u8>`: bytes to write to the peer (bounded: [`inbox_capacity`](Self::inbox_capacity)).
-/// - `control: Signal`: `ProducerFinished` writes everything still pending, closes the
-///   connection, forwards the signal and ends; `ShutdownMicroprocess` closes at once,
-///   forwards it and ends.
+/// - `control: Signal`: shutdown signalling (below); other signals are passed on.
 /// - `outbox: Vec<u8>`: bytes received, at most [`READ_CHUNK`] per message. When its
 ///   destination is full the adapter stops reading (TCP flow control then slows the peer).
 /// - `signal: Signal`: `ProducerFinished { message: "peer closed" }` when the peer closes
@@ -52,6 +50,12 @@ const READS_PER_TURN: usize = 16;
 ///   answer a half-closed connection); `ErrorInformation` on a socket error, or when a
 ///   [`SlowClientPolicy::Disconnect`] limit is passed, after which it ends; and the
 ///   terminal signal from `control` when that ends it.
+///
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), read for a
+/// socket: `ProducerFinished` writes everything still pending (in `inbox` too), closes the
+/// connection, then passes the signal on; `ShutdownMicroprocess` (or `Shutdown`) closes it at
+/// once, dropping what was not written, and passes it on. A socket error (or a slow peer past
+/// its limit) ends it with `ErrorInformation` as its last signal instead.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ConnectedSocketAdapter {
     stream: TcpStream,
@@ -95,38 +99,25 @@ impl ConnectedSocketAdapter {
         b.run(move |ctx| async move {
             let me = ctx.id();
             let error = |message: String| Signal::ErrorInformation { caller: Some(me), message };
+            let mut watch = ControlWatch::new(control, signal);
             let selector = match selector.map_or_else(|| Selector::of(&ctx), Ok) {
                 Ok(s) => s,
-                Err(e) => {
-                    signal.send(error(format!("no selector: {e}"))).await;
-                    return;
-                }
+                Err(e) => return watch.finish(error(format!("no selector: {e}"))).await,
             };
             let reg = match selector.register(&mut stream) {
                 Ok(r) => r,
-                Err(e) => {
-                    signal.send(error(format!("cannot watch the socket: {e}"))).await;
-                    return;
-                }
+                Err(e) => return watch.finish(error(format!("cannot watch the socket: {e}"))).await,
             };
             let mut conn = Conn { stream, reg, pending: Vec::new(), written: 0, held: None, read_open: true };
             let mut buf = vec![0u8; READ_CHUNK];
             let mut closing: Option<Signal> = None;
             let end = loop {
                 // Control first: a shutdown is never starved by traffic.
-                let mut shutdown = false;
-                while let Some(sig) = control.try_recv() {
-                    if sig.is_shutdown() {
-                        shutdown = true;
-                        break;
-                    } else if sig.is_producer_finished() {
-                        closing = Some(sig);
-                    } else {
-                        signal.send(sig).await;
-                    }
+                if let Some(stop) = watch.check() {
+                    break End::Shutdown(stop);
                 }
-                if shutdown {
-                    break End::Shutdown;
+                if let Some(finished) = watch.take_finished() {
+                    closing.get_or_insert(finished);
                 }
                 // Take what there is to write.
                 match policy {
@@ -171,12 +162,8 @@ impl ConnectedSocketAdapter {
                         Ok(ReadOutcome { progressed: p, eof }) => {
                             progressed |= p;
                             if eof {
-                                signal
-                                    .send(Signal::ProducerFinished {
-                                        caller: Some(me),
-                                        message: Some(crate::client::PEER_CLOSED.into()),
-                                    })
-                                    .await;
+                                let message = Some(crate::client::PEER_CLOSED.into());
+                                watch.emit(Signal::ProducerFinished { caller: Some(me), message }).await;
                             }
                         }
                         Err(e) => break End::Error(format!("read failed: {e}")),
@@ -202,9 +189,8 @@ impl ConnectedSocketAdapter {
             reg.deregister(&mut stream);
             drop(stream);
             match end {
-                End::Closed(sig) => signal.send(sig).await,
-                End::Error(message) => signal.send(error(message)).await,
-                End::Shutdown => signal.send(Signal::ShutdownMicroprocess).await,
+                End::Closed(sig) | End::Shutdown(sig) => watch.finish(sig).await,
+                End::Error(message) => watch.finish(error(message)).await,
             }
         })
     }
@@ -213,8 +199,8 @@ impl ConnectedSocketAdapter {
 enum End {
     /// ProducerFinished: everything was written, then the connection closed.
     Closed(Signal),
-    /// ShutdownMicroprocess: closed at once.
-    Shutdown,
+    /// ShutdownMicroprocess (or Shutdown): closed at once.
+    Shutdown(Signal),
     /// A socket error or a slow peer.
     Error(String),
 }

@@ -11,6 +11,7 @@ use socket2::{Domain, Socket, Type};
 
 use crate::csa::{ConnectedSocketAdapter, SlowClientPolicy};
 use crate::selector::{READABLE, Selector};
+use crate::stop::ServerControl;
 
 /// What a protocol factory is told about the connection it serves.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -41,11 +42,16 @@ pub struct Listening {
 /// `socketShutdown`) on its control; on a socket error (a reset, say) too, with the error in
 /// its message, so the protocol still finishes what it had already received.
 ///
-/// Boxes of the server component: `control: Signal` (ProducerFinished: stop accepting, let
-/// every protocol finish, then end; ShutdownMicroprocess: close every connection now, then
-/// end); `signal: Signal` (the signal that stopped it, once every connection is gone, and
-/// `ErrorInformation` about connections that could not be set up); `inbox`/`outbox` carry
-/// `()` and are unused (Kamaelia's are unused too).
+/// Boxes of the server component: `control: Signal`; `signal: Signal` (signals passed on,
+/// `ErrorInformation` about connections that could not be set up, and the terminal signal
+/// last); `inbox`/`outbox` carry `()` and are unused (Kamaelia's are unused too).
+///
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), read for a
+/// server. `ProducerFinished` stops accepting, tells each protocol `ProducerFinished` ("server
+/// stopping") so it finishes and closes its connection, and ends once every connection has.
+/// `ShutdownMicroprocess` (or `Shutdown`) tells each protocol and each adapter
+/// `ShutdownMicroprocess`, closing every connection now, and ends once they have. The
+/// signal is passed on last; a later terminal signal adds nothing.
 ///
 /// Differs from Kamaelia: the port is bound when the server is built, so a taken port is an
 /// error here and now, not a signal later; SO_REUSEADDR is always set (FastRestartServer).
@@ -115,42 +121,32 @@ where
         let notices = b.inbox::<Signal>("_csa");
         let ServerCore { mut factory, max_connections, policy, .. } = self;
         b.run(move |ctx| async move {
+            let mut ctl = ServerControl::new(control, signal, ctx.id());
             let selector = match Selector::of(&ctx) {
                 Ok(s) => s,
                 Err(e) => {
-                    signal.send(error(&ctx, format!("no selector: {e}"))).await;
-                    return;
+                    ctl.error(format!("no selector: {e}")).await;
+                    return ctl.finish().await;
                 }
             };
             let mut reg = match selector.register(&mut listener) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    signal.send(error(&ctx, format!("cannot watch the listening socket: {e}"))).await;
-                    return;
+                    ctl.error(format!("cannot watch the listening socket: {e}")).await;
+                    return ctl.finish().await;
                 }
             };
             let mut conns: HashMap<ComponentId, Connection> = HashMap::new();
-            let mut stopping: Option<Signal> = None;
             loop {
-                while let Some(sig) = control.try_recv() {
-                    if sig.is_terminal() && stopping.is_none() {
-                        let to_proto = if sig.is_shutdown() {
-                            Signal::ShutdownMicroprocess
-                        } else {
-                            Signal::ProducerFinished { caller: Some(ctx.id()), message: Some("server stopping".into()) }
-                        };
-                        for c in conns.values_mut() {
-                            c.tell_protocol(to_proto.clone()).await;
-                            if sig.is_shutdown() {
-                                c.csa_control.send(Signal::ShutdownMicroprocess).await;
-                            }
+                if let Some(stop) = ctl.check() {
+                    for c in conns.values_mut() {
+                        c.tell_protocol(stop.to_handler()).await;
+                        if let Some(s) = stop.to_socket() {
+                            c.tell_socket(s).await;
                         }
-                        stopping = Some(sig);
-                    } else if !sig.is_terminal() {
-                        signal.send(sig).await;
                     }
                 }
-                if stopping.is_some() {
+                if ctl.is_stopping() {
                     if let Some(r) = reg.take() {
                         r.deregister(&mut listener);
                     }
@@ -199,11 +195,8 @@ where
                         ctx.remove_child(&c.protocol);
                     }
                 }
-                if let Some(sig) = &stopping {
-                    if conns.is_empty() && ctx.children_done() {
-                        signal.send(sig.clone()).await;
-                        return;
-                    }
+                if ctl.is_stopping() && conns.is_empty() && ctx.children_done() {
+                    return ctl.finish().await;
                 }
                 // Accept whoever is waiting.
                 if let Some(r) = &reg {
@@ -221,7 +214,7 @@ where
                                     Ok(c) => {
                                         conns.insert(c.csa.id(), c);
                                     }
-                                    Err(e) => signal.send(error(&ctx, e)).await,
+                                    Err(e) => ctl.error(e).await,
                                 }
                             }
                             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -233,7 +226,7 @@ where
                                 // Out of file descriptors, say: report, and try again at the
                                 // next readiness rather than spin.
                                 r.clear(seen, READABLE);
-                                signal.send(error(&ctx, format!("accept failed: {e}"))).await;
+                                ctl.error(format!("accept failed: {e}")).await;
                                 break;
                             }
                         }
@@ -256,10 +249,6 @@ pub(crate) fn bind_listener(addr: SocketAddr, backlog: i32) -> io::Result<TcpLis
     socket.listen(backlog)?;
     socket.set_nonblocking(true)?;
     Ok(TcpListener::from_std(socket.into()))
-}
-
-fn error(ctx: &Ctx, message: String) -> Signal {
-    Signal::ErrorInformation { caller: Some(ctx.id()), message }
 }
 
 fn closed_signal(ctx: &Ctx) -> Signal {
@@ -285,9 +274,15 @@ struct Connection {
 }
 
 impl Connection {
+    // Tells go into `control` inboxes, which are unbounded (the adapter's are declared so
+    // here, a protocol's by convention): these sends do not wait.
     async fn tell_protocol(&mut self, sig: Signal) {
         self.protocol_told = true;
         self.protocol_control.send(sig).await;
+    }
+
+    async fn tell_socket(&self, sig: Signal) {
+        self.csa_control.send(sig).await;
     }
 }
 

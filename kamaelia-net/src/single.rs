@@ -5,13 +5,14 @@
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Ctx, Signal};
+use axon_core::{Component, ComponentBuilder, Ctx, Signal};
 use mio::net::{TcpListener, TcpStream};
 
 use crate::client::PEER_CLOSED;
 use crate::csa::{ConnectedSocketAdapter, SlowClientPolicy};
 use crate::selector::{READABLE, Selector};
 use crate::server::Listening;
+use crate::stop::ServerControl;
 
 const INBOX_CAPACITY: usize = 64;
 
@@ -27,10 +28,7 @@ const INBOX_CAPACITY: usize = 64;
 /// - `inbox: Vec<u8>`: bytes for the client (bounded, 64 messages). While no client is
 ///   connected they wait here, and go to the next client. Bytes already handed to a
 ///   client's connection when that client leaves are discarded with the connection.
-/// - `control: Signal`: `ProducerFinished` stops accepting, lets the current client's
-///   connection write what it holds and close, then passes the signal on and ends;
-///   `ShutdownMicroprocess` (or `Shutdown`) closes the connection at once, passes it on and
-///   ends. Other signals are passed on.
+/// - `control: Signal`: shutdown signalling (below); other signals are passed on.
 /// - `outbox: Vec<u8>`: bytes from the client, as they arrive.
 /// - `signal: Signal`: `ProducerFinished { message: Some("peer closed") }` each time a
 ///   client disconnects (so a consumer wired `signal -> control` stops with the first
@@ -39,6 +37,12 @@ const INBOX_CAPACITY: usize = 64;
 ///   terminal signal from `control` when that ends it.
 /// - `_csa_control: Signal` (private): to the current connection's `control`.
 /// - `_csa_signal: Signal` (private): from the current connection's `signal`.
+///
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), read for a
+/// server whose connection stands for it. `ProducerFinished` stops accepting, lets the
+/// current client's connection write what it holds and close, then passes the signal on and
+/// ends. `ShutdownMicroprocess` (or `Shutdown`) closes the connection at once, passes it on
+/// and ends. A later terminal signal adds nothing.
 ///
 /// Differs from Kamaelia: the port is bound when the server is built (a taken port is an
 /// error here and now); SO_REUSEADDR is always set (FastRestartSingleServer); `control` is
@@ -112,40 +116,31 @@ impl SingleServer {
         let SingleServer { policy, refusal, .. } = self;
         b.run(move |ctx| async move {
             let me = ctx.id();
+            let mut ctl = ServerControl::new(control, signal, me);
             let selector = match Selector::of(&ctx) {
                 Ok(s) => s,
                 Err(e) => {
-                    signal.send(error(me, format!("no selector: {e}"))).await;
-                    return;
+                    ctl.error(format!("no selector: {e}")).await;
+                    return ctl.finish().await;
                 }
             };
             let mut reg = match selector.register(&mut listener) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    signal.send(error(me, format!("cannot watch the listening socket: {e}"))).await;
-                    return;
+                    ctl.error(format!("cannot watch the listening socket: {e}")).await;
+                    return ctl.finish().await;
                 }
             };
             let mut client: Option<Client> = None;
-            let mut stopping: Option<Signal> = None;
             loop {
-                while let Some(sig) = control.try_recv() {
-                    if sig.is_terminal() && stopping.is_none() {
-                        if client.is_some() {
-                            // `_csa_control` is linked only while a client is served.
-                            let tell = if sig.is_shutdown() {
-                                Signal::ShutdownMicroprocess
-                            } else {
-                                Signal::ProducerFinished { caller: Some(me), message: Some("server stopping".into()) }
-                            };
-                            csa_control.send(tell).await;
-                        }
-                        stopping = Some(sig);
-                    } else if !sig.is_terminal() {
-                        signal.send(sig).await;
+                if let Some(stop) = ctl.check() {
+                    if client.is_some() {
+                        // The connection stands for the server's protocol. `_csa_control` is
+                        // linked only while a client is served, to its unbounded `control`.
+                        csa_control.send(stop.to_handler()).await;
                     }
                 }
-                if stopping.is_some() {
+                if ctl.is_stopping() {
                     if let Some(r) = reg.take() {
                         r.deregister(&mut listener);
                     }
@@ -159,7 +154,7 @@ impl SingleServer {
                                 if *id == c.csa.id() && m == PEER_CLOSED && !c.peer_closed =>
                             {
                                 c.peer_closed = true;
-                                if stopping.is_none() {
+                                if !ctl.is_stopping() {
                                     csa_control
                                         .send(Signal::ProducerFinished {
                                             caller: Some(me),
@@ -170,11 +165,11 @@ impl SingleServer {
                             }
                             Signal::ErrorInformation { caller: Some(id), message } if *id == c.csa.id() => {
                                 c.failure = Some(message.clone());
-                                signal.send(error(me, message.clone())).await;
+                                ctl.error(message.clone()).await;
                             }
                             // The connection's own end, which this server asked for.
                             s if s.is_terminal() => {}
-                            _ => signal.send(sig).await,
+                            _ => ctl.emit(sig).await,
                         }
                     }
                     if finished {
@@ -185,16 +180,13 @@ impl SingleServer {
                             c.failure.take().or_else(|| Some("connection ended".into()))
                         };
                         client = None;
-                        if stopping.is_none() {
-                            signal.send(Signal::ProducerFinished { caller: Some(me), message: how }).await;
+                        if !ctl.is_stopping() {
+                            ctl.emit(Signal::ProducerFinished { caller: Some(me), message: how }).await;
                         }
                     }
                 }
-                if let Some(sig) = &stopping {
-                    if client.is_none() {
-                        signal.send(sig.clone()).await;
-                        return;
-                    }
+                if ctl.is_stopping() && client.is_none() {
+                    return ctl.finish().await;
                 }
                 let Some(r) = &reg else {
                     axon_core::pause().await;
@@ -210,7 +202,7 @@ impl SingleServer {
                             }
                             match serve(&ctx, stream, policy, &selector) {
                                 Ok(c) => client = Some(c),
-                                Err(e) => signal.send(error(me, format!("cannot serve {peer}: {e}"))).await,
+                                Err(e) => ctl.error(format!("cannot serve {peer}: {e}")).await,
                             }
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -222,7 +214,7 @@ impl SingleServer {
                             // Out of file descriptors, say: report, and try again at the next
                             // readiness rather than spin.
                             r.clear(seen, READABLE);
-                            signal.send(error(me, format!("accept failed: {e}"))).await;
+                            ctl.error(format!("accept failed: {e}")).await;
                             break;
                         }
                     }
@@ -231,10 +223,6 @@ impl SingleServer {
             }
         })
     }
-}
-
-fn error(me: ComponentId, message: String) -> Signal {
-    Signal::ErrorInformation { caller: Some(me), message }
 }
 
 struct Client {

@@ -5,7 +5,7 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
-use axon_core::{Component, ComponentBuilder, Signal, yield_now};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Signal, yield_now};
 use mio::net::UdpSocket;
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -25,15 +25,18 @@ const PER_TURN: usize = 16;
 /// Boxes:
 /// - `inbox: (SocketAddr, Vec<u8>)`: datagrams to send, each to its address (bounded, 64
 ///   messages; when the socket's send buffer is full, senders wait).
-/// - `control: Signal`: `ProducerFinished` sends every datagram still in `inbox`, then closes
-///   the socket, passes the signal on and ends; `ShutdownMicroprocess` (or `Shutdown`)
-///   closes at once, passes it on and ends. Other signals are passed on.
+/// - `control: Signal`: shutdown signalling (below); other signals are passed on.
 /// - `outbox: (SocketAddr, Vec<u8>)`: datagrams received, with their sender's address, at
 ///   most [`MAX_DATAGRAM`] bytes each. While its destination is full the socket is not read,
 ///   and datagrams beyond the OS's receive buffer are dropped by the OS, as UDP does.
 /// - `signal: Signal`: `ErrorInformation` when a datagram cannot be sent (it is then
 ///   dropped; the message names its destination and size) or a receive fails; the terminal
 ///   signal from `control`.
+///
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), read for a
+/// socket: `ProducerFinished` sends every datagram still in `inbox`, then closes the socket
+/// and passes the signal on; `ShutdownMicroprocess` (or `Shutdown`) closes it at once and
+/// passes it on. The multicast components share this body.
 #[derive(Debug)]
 pub struct UdpPeer;
 
@@ -298,19 +301,14 @@ where
     b.run(move |ctx| async move {
         let me = ctx.id();
         let error = |message: String| Signal::ErrorInformation { caller: Some(me), message };
+        let mut watch = ControlWatch::new(control, signal);
         let selector = match Selector::of(&ctx) {
             Ok(s) => s,
-            Err(e) => {
-                signal.send(error(format!("no selector: {e}"))).await;
-                return;
-            }
+            Err(e) => return watch.finish(error(format!("no selector: {e}"))).await,
         };
         let reg = match selector.register(&mut socket) {
             Ok(r) => r,
-            Err(e) => {
-                signal.send(error(format!("cannot watch the socket: {e}"))).await;
-                return;
-            }
+            Err(e) => return watch.finish(error(format!("cannot watch the socket: {e}"))).await,
         };
         let mut buf = vec![0u8; MAX_DATAGRAM];
         // A datagram the socket would not take yet.
@@ -319,19 +317,11 @@ where
         let mut held: Option<(SocketAddr, Vec<u8>)> = None;
         let mut closing: Option<Signal> = None;
         let end = loop {
-            let mut shutdown = None;
-            while let Some(sig) = control.try_recv() {
-                if sig.is_shutdown() {
-                    shutdown = Some(sig);
-                    break;
-                } else if sig.is_producer_finished() {
-                    closing = Some(sig);
-                } else {
-                    signal.send(sig).await;
-                }
+            if let Some(stop) = watch.check() {
+                break stop;
             }
-            if let Some(sig) = shutdown {
-                break sig;
+            if let Some(finished) = watch.take_finished() {
+                closing.get_or_insert(finished);
             }
             let mut progressed = false;
             if let Some(send) = &send {
@@ -348,7 +338,7 @@ where
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => pending = Some((to, data)),
                         Err(e) => {
                             progressed = true;
-                            signal.send(error(format!("cannot send {} bytes to {to}: {e}", data.len()))).await;
+                            watch.emit(error(format!("cannot send {} bytes to {to}: {e}", data.len()))).await;
                         }
                     }
                 }
@@ -385,7 +375,7 @@ where
                             // An error the OS queued (an ICMP report, say); it is taken by
                             // this call, so reading goes on.
                             progressed = true;
-                            signal.send(error(format!("receive failed: {e}"))).await;
+                            watch.emit(error(format!("receive failed: {e}"))).await;
                         }
                     }
                 }
@@ -407,6 +397,6 @@ where
         };
         reg.deregister(&mut socket);
         drop(socket);
-        signal.send(end).await;
+        watch.finish(end).await;
     })
 }

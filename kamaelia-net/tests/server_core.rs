@@ -5,29 +5,17 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use axon_core::{Component, ComponentBuilder, Received, Signal};
+use axon_core::{Component, ComponentBuilder, Signal};
 use kamaelia_net::{ConnInfo, ServerCore};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// Answers every chunk with "hello " + the chunk; stops (forwarding) on a terminal signal.
+/// Answers every chunk with "hello " + the chunk; on the driver: drains, then forwards, on
+/// a terminal signal.
 fn greeter(_: ConnInfo) -> Component {
     let mut b = ComponentBuilder::new("Greeter");
     let io = b.standard::<Vec<u8>, Vec<u8>>();
-    b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(bytes) => io.outbox.send([b"hello ".as_slice(), &bytes].concat()).await,
-                Received::Control(s) => {
-                    for bytes in io.inbox.drain().collect::<Vec<_>>() {
-                        io.outbox.send([b"hello ".as_slice(), &bytes].concat()).await;
-                    }
-                    io.signal.send(s).await;
-                    return;
-                }
-            }
-        }
-    })
+    b.run(|_| io.transform(|bytes| Some([b"hello ".as_slice(), &bytes].concat())))
 }
 
 fn client(addr: std::net::SocketAddr) -> TcpStream {

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Handle, Received, Signal};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Handle, Next, Signal};
 
 /// Far longer than any of these walks needs; only reached if something hangs.
 pub(crate) const LIMIT: Duration = Duration::from_secs(30);
@@ -23,13 +23,14 @@ pub(crate) fn probe<T: Send + 'static>() -> Probe<T> {
     let mut b = ComponentBuilder::new("Probe");
     let std = b.standard::<T, ()>();
     let component = b.run(move |_ctx| async move {
+        let mut watch = ControlWatch::new(std.control, std.signal);
         loop {
-            match std.inbox.recv_with_control(&std.control).await {
-                Received::Data(m) => {
+            match watch.next(&std.inbox).await {
+                Next::Data(m) => {
                     let _ = tx.send(m);
                 }
-                Received::Control(s) if s.is_terminal() => break,
-                Received::Control(_) => {}
+                Next::Other(_) => {}
+                Next::End(_) => break,
             }
         }
         for m in std.inbox.drain() {
