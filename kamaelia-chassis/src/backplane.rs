@@ -25,7 +25,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use axon_core::{Component, ComponentBuilder, Ctx, Full, Inbox, Linkage, Outbox, Received, Signal, pause, yield_now};
+use axon_core::{
+    Component, ComponentBuilder, ControlWatch, Ctx, Full, Inbox, Linkage, Next, Outbox, Signal, SignalPolicy, pause,
+    yield_now,
+};
 
 /// The service name under which backplane `name` offers its splitter's `inbox`.
 pub fn backplane_inbox_service(name: &str) -> String {
@@ -328,7 +331,11 @@ struct Splitter<T> {
     ctx: Ctx,
     me: Component,
     sinks: Vec<Sink<T>>,
-    signal: Outbox<Signal>,
+    /// Its `control` and `signal` (policy `Deliver`: every signal is copied to the sinks).
+    watch: ControlWatch,
+    /// A shutdown that arrived while a sink was being told something: acted on before
+    /// anything else.
+    stop: Option<Signal>,
 }
 
 impl<T: Clone + Send + 'static> Splitter<T> {
@@ -370,10 +377,11 @@ impl<T: Clone + Send + 'static> Splitter<T> {
 
     /// Copies a non-terminal signal to every sink's control and out of `signal`.
     async fn broadcast(&mut self, sig: Signal) {
+        // By index: an iterator over the sinks held across the await would need `T: Sync`.
         for i in 0..self.sinks.len() {
-            tell(self.sinks[i].control.as_ref(), sig.clone()).await;
+            tell(&mut self.watch, &mut self.stop, self.sinks[i].control.as_ref(), sig.clone()).await;
         }
-        self.signal.send(sig).await;
+        self.watch.emit(sig).await;
     }
 
     /// Removes sinks whose component has ended (a subscriber that panicked never says
@@ -406,8 +414,9 @@ impl<T: Clone + Send + 'static> Splitter<T> {
                 s.component.name(),
                 s.dropped.get()
             );
-            tell(s.control.as_ref(), Signal::ErrorInformation { caller: Some(self.me.id()), message }).await;
-            tell(s.control.as_ref(), Signal::ShutdownMicroprocess).await;
+            let error = Signal::ErrorInformation { caller: Some(self.me.id()), message };
+            tell(&mut self.watch, &mut self.stop, s.control.as_ref(), error).await;
+            tell(&mut self.watch, &mut self.stop, s.control.as_ref(), Signal::ShutdownMicroprocess).await;
             self.detach(s);
         }
     }
@@ -417,9 +426,11 @@ impl<T: Clone + Send + 'static> Splitter<T> {
     async fn report(&mut self, sink: &Component, control_box: Option<&str>, message: String) {
         let sig = Signal::ErrorInformation { caller: Some(self.me.id()), message };
         if let Some(r) = control_box.and_then(|c| sink.inbox_ref::<Signal>(c).ok()) {
-            r.send(sig).await;
+            if let Err(i) = self.watch.deliver(&r, sig).await {
+                self.stop.get_or_insert(i.signal);
+            }
         } else {
-            self.signal.send(sig).await;
+            self.watch.emit(sig).await;
         }
     }
 
@@ -490,26 +501,33 @@ impl<T: Clone + Send + 'static> Splitter<T> {
             std::mem::take(&mut self.sinks).into_iter().partition(|s| s.held.is_empty());
         self.sinks = keep;
         for s in done {
-            tell(s.control.as_ref(), sig.clone()).await;
+            tell(&mut self.watch, &mut self.stop, s.control.as_ref(), sig.clone()).await;
             self.detach(s);
         }
         self.sinks.is_empty()
     }
 
-    /// Stops at once: held messages are discarded, every sink is told.
-    async fn shutdown(&mut self, sig: Signal) {
+    /// Stops at once: held messages are discarded, every sink is told (waiting for room in
+    /// its control: the splitter is ending, so nothing else waits on it), then `sig` is
+    /// passed on.
+    async fn shutdown(mut self, sig: Signal) {
         for s in std::mem::take(&mut self.sinks) {
-            tell(s.control.as_ref(), sig.clone()).await;
+            if let Some(c) = &s.control {
+                c.send(sig.clone()).await;
+            }
             self.detach(s);
         }
-        self.signal.send(sig).await;
+        self.watch.finish(sig).await;
     }
 }
 
-/// Sends `sig` to a sink's control outbox, if it has one.
-async fn tell(control: Option<&Outbox<Signal>>, sig: Signal) {
-    if let Some(c) = control {
-        c.send(sig).await;
+/// Sends `sig` to a sink's control outbox, if it has one, waiting for room; a shutdown
+/// arriving meanwhile abandons it and is kept in `stop` (where a shutdown is already kept,
+/// nothing more is told: the splitter is about to stop).
+async fn tell(watch: &mut ControlWatch, stop: &mut Option<Signal>, control: Option<&Outbox<Signal>>, sig: Signal) {
+    let Some(c) = control.filter(|_| stop.is_none()) else { return };
+    if let Err(i) = watch.send(c, sig).await {
+        *stop = Some(i.signal);
     }
 }
 
@@ -521,19 +539,23 @@ async fn run_splitter<T: Clone + Send + 'static>(
     signal: Outbox<Signal>,
 ) {
     let me = ctx.component();
-    let mut s = Splitter { ctx, me, sinks: Vec::new(), signal };
+    let watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
+    let mut s = Splitter { ctx, me, sinks: Vec::new(), watch, stop: None };
     let mut finishing: Option<Signal> = None;
     loop {
         // Control first, every turn: neither a stalled sink nor a busy inbox delays a shutdown.
-        while let Some(sig) = control.try_recv() {
-            if sig.is_shutdown() {
-                s.shutdown(sig).await;
-                return;
-            } else if sig.is_producer_finished() {
-                finishing.get_or_insert(sig);
-            } else {
-                s.broadcast(sig).await;
+        while s.stop.is_none() {
+            match s.watch.try_signal() {
+                None => break,
+                Some(sig) if sig.is_shutdown() => s.stop = Some(sig),
+                Some(sig) if sig.is_producer_finished() => {
+                    finishing.get_or_insert(sig);
+                }
+                Some(sig) => s.broadcast(sig).await,
             }
+        }
+        if let Some(sig) = s.stop.take() {
+            return s.shutdown(sig).await;
         }
         while let Some(cfg) = configuration.try_recv() {
             s.configure(cfg).await;
@@ -544,10 +566,13 @@ async fn run_splitter<T: Clone + Send + 'static>(
         if let Some(sig) = &finishing {
             // Everything received before the signal has been taken: tell each sink as soon
             // as it is up to date, and stop when all have been told.
-            if inbox.is_empty() && !s.input_blocked() && s.finish_up_to_date(sig).await {
-                s.signal.send(sig.clone()).await;
-                return;
+            if inbox.is_empty() && !s.input_blocked() && s.finish_up_to_date(sig).await && s.stop.is_none() {
+                return s.watch.finish(sig.clone()).await;
             }
+        }
+        if s.stop.is_some() {
+            // A shutdown came while a sink was being told something: act on it first.
+            continue;
         }
         if taken == BATCH {
             yield_now().await;
@@ -662,10 +687,11 @@ fn lookup(ctx: &Ctx, kind: &str, backplane: &str, service: &str) -> Result<(Comp
     })
 }
 
-/// Reports an error out of `signal` and tells those downstream to stop.
-async fn fail(ctx: &Ctx, signal: &Outbox<Signal>, message: String) {
-    signal.send(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
-    signal.send(Signal::ShutdownMicroprocess).await;
+/// Reports an error out of `signal` and tells those downstream to stop (the component then
+/// ends).
+async fn fail(ctx: &Ctx, watch: &mut ControlWatch, message: String) {
+    watch.emit(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
+    watch.emit(Signal::ShutdownMicroprocess).await;
 }
 
 /// Publishes to the backplane `name` (Kamaelia's `PublishTo(destination, forwarder)`).
@@ -712,49 +738,39 @@ impl<T: Clone + Send + 'static> PublishTo<T> {
         let io = b.standard::<T, T>();
         let to_backplane = forwarder.then(|| b.outbox::<T>("_tobackplane"));
         b.run(move |ctx| async move {
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let service = backplane_inbox_service(&name);
             let (splitter, inbox_name) = match lookup(&ctx, "PublishTo", &name, &service) {
                 Ok(found) => found,
-                Err(message) => return fail(&ctx, &io.signal, message).await,
+                Err(message) => return fail(&ctx, &mut watch, message).await,
             };
             let me = ctx.component();
             let from = if forwarder { "_tobackplane" } else { "inbox" };
             if let Err(e) = ctx.link((&me, from), (&splitter, &inbox_name)) {
                 let message = format!("{}: cannot publish to backplane {name:?}: {e}", ctx.name());
-                return fail(&ctx, &io.signal, message).await;
+                return fail(&ctx, &mut watch, message).await;
             }
             drop(me);
-            match to_backplane {
-                None => loop {
-                    let sig = io.control.recv().await;
-                    let end = sig.is_terminal();
-                    io.signal.send(sig).await;
-                    if end {
-                        return;
-                    }
-                },
-                Some(to_backplane) => loop {
-                    match io.inbox.recv_with_control(&io.control).await {
-                        Received::Data(x) => {
-                            to_backplane.send(x.clone()).await;
-                            io.outbox.send(x).await;
-                        }
-                        Received::Control(sig) => {
-                            if sig.is_producer_finished() {
-                                while let Some(x) = io.inbox.try_recv() {
-                                    to_backplane.send(x.clone()).await;
-                                    io.outbox.send(x).await;
-                                }
-                            }
-                            let end = sig.is_terminal();
-                            io.signal.send(sig).await;
-                            if end {
-                                return;
+            // Not a forwarder: the inbox passes straight through to the splitter, so no
+            // message arrives here, and the loop only echoes signals.
+            let end = loop {
+                match watch.next(&io.inbox).await {
+                    Next::Data(x) => {
+                        if let Some(to_backplane) = &to_backplane {
+                            if let Err(stop) = watch.send(to_backplane, x.clone()).await {
+                                break stop.signal;
                             }
                         }
+                        if let Err(stop) = watch.send(&io.outbox, x).await {
+                            break stop.signal;
+                        }
                     }
-                },
-            }
+                    // Forwarded by the watch already.
+                    Next::Other(_) => {}
+                    Next::End(s) => break s,
+                }
+            };
+            watch.finish(end).await;
         })
     }
 }
@@ -819,6 +835,7 @@ impl<T: Clone + Send + 'static> SubscribeTo<T> {
         let mut b = ComponentBuilder::new("SubscribeTo");
         let io = b.standard::<T, T>();
         b.run(move |ctx| async move {
+            let mut driver = io.driver();
             let found = lookup(&ctx, "SubscribeTo", &name, &backplane_inbox_service(&name)).and_then(|(s, inbox)| {
                 // Check the message type here, so a mismatch is reported to this subscriber.
                 s.inbox_ref::<T>(&inbox)
@@ -829,32 +846,24 @@ impl<T: Clone + Send + 'static> SubscribeTo<T> {
             });
             let config = match found {
                 Ok(config) => config,
-                Err(message) => return fail(&ctx, &io.signal, message).await,
+                Err(message) => return fail(&ctx, driver.watch(), message).await,
             };
             let me = ctx.component();
-            config
-                .send(SplitterConfig::AddSink {
-                    sink: me.clone(),
-                    data_box: "outbox".into(),
-                    control_box: Some("control".into()),
-                    policy,
-                    dropped,
-                })
-                .await;
-            let sig = loop {
-                match io.inbox.recv_with_control(&io.control).await {
-                    Received::Data(x) => io.outbox.send(x).await,
-                    Received::Control(sig) if sig.is_terminal() => break sig,
-                    Received::Control(sig) => io.signal.send(sig).await,
-                }
+            let subscribe = SplitterConfig::AddSink {
+                sink: me.clone(),
+                data_box: "outbox".into(),
+                control_box: Some("control".into()),
+                policy,
+                dropped,
             };
-            config.send(SplitterConfig::remove_sink(&me, "outbox")).await;
-            if sig.is_producer_finished() {
-                while let Some(x) = io.inbox.try_recv() {
-                    io.outbox.send(x).await;
-                }
+            if let Err(stop) = driver.watch().deliver(&config, subscribe).await {
+                return driver.finish(stop.signal).await;
             }
-            io.signal.send(sig).await;
+            // Its own inbox passes on to its outbox; the backplane's messages come out of
+            // the outbox without passing through here.
+            let end = driver.run_map(Some).await;
+            config.send(SplitterConfig::remove_sink(&me, "outbox")).await;
+            driver.finish(end).await;
         })
     }
 }
