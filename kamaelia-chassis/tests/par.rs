@@ -2,7 +2,7 @@
 
 mod common;
 
-use axon_core::{ComponentBuilder, ComponentState, LinkErrorKind, LinkKind, Scheduler, Signal};
+use axon_core::{ComponentBuilder, ComponentState, ControlWatch, LinkErrorKind, LinkKind, Scheduler, Signal};
 use common::*;
 use kamaelia_chassis::{ChassisError, Par, ParAction, Pipeline};
 
@@ -138,8 +138,9 @@ fn a_childs_non_terminal_signals_come_out_of_par() {
     let mut b = ComponentBuilder::new("Chatty");
     let io = b.standard::<u32, u32>();
     let chatty = b.run(move |ctx| async move {
-        io.signal.send(Signal::Status("halfway".into())).await;
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        watch.emit(Signal::Status("halfway".into())).await;
+        watch.finish(Signal::producer_finished_by(ctx.id())).await;
     });
     let p = Par::new([chatty]).unwrap();
     let probe = Probe::<u32>::on(&p);
