@@ -75,7 +75,12 @@ pub(crate) struct Children {
 impl Children {
     /// The running side of the chassis `ctx`, watching its `control`, speaking on its
     /// `signal`, and passing on what arrives in `child_signals`.
-    pub(crate) fn new(ctx: Ctx, control: Inbox<Signal>, signal: Outbox<Signal>, child_signals: Option<Inbox<Signal>>) -> Self {
+    pub(crate) fn new(
+        ctx: Ctx,
+        control: Inbox<Signal>,
+        signal: Outbox<Signal>,
+        child_signals: Option<Inbox<Signal>>,
+    ) -> Self {
         let watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
         Children { ctx, watch, child_signals, pending: None, remembered: None }
     }

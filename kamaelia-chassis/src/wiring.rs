@@ -5,7 +5,6 @@ use axon_core::{Component, ComponentId, ComponentState, Ctx, Direction, LinkErro
 
 use crate::ChassisError;
 
-
 /// Checks that `child` can be adopted: never activated, not adopted by another chassis, and
 /// not given twice (`seen` collects the ids so far).
 pub(crate) fn check_fresh(chassis: &str, child: &Component, seen: &mut Vec<ComponentId>) -> Result<(), ChassisError> {

@@ -143,11 +143,7 @@ fn par() {
 
 #[test]
 fn seq() {
-    Contract::new("Seq", || Seq::new([pass_through().into()]).unwrap())
-        .sample(sample)
-        .never_blocks()
-        .check()
-        .unwrap();
+    Contract::new("Seq", || Seq::new([pass_through().into()]).unwrap()).sample(sample).never_blocks().check().unwrap();
     stops_while_a_child_waits_to_send(|child| Seq::new([child.into(), pass_through().into()]).unwrap());
 }
 
@@ -189,11 +185,13 @@ fn with_backplane(name: &str, component: Component) -> Component {
 #[test]
 fn publish_to() {
     for forwarder in [false, true] {
-        Contract::new("PublishTo", move || with_backplane("B", PublishTo::<u32>::new("B").forwarder(forwarder).build()))
-            .sample(sample)
-            .never_blocks()
-            .check()
-            .unwrap();
+        Contract::new("PublishTo", move || {
+            with_backplane("B", PublishTo::<u32>::new("B").forwarder(forwarder).build())
+        })
+        .sample(sample)
+        .never_blocks()
+        .check()
+        .unwrap();
     }
     let sched = Scheduler::new();
     sched.activate(&Backplane::<u32>::with_capacity("B", None)).unwrap();

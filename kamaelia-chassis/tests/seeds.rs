@@ -9,7 +9,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use axon_core::stm::Store;
-use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Scheduler, Signal, SignalPolicy, link};
+use axon_core::{
+    Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Scheduler, Signal, SignalPolicy, link,
+};
 use kamaelia_chassis::{Backplane, Graphline, Par, Pipeline, PublishTo, Seq, SubscribeTo};
 use kamaelia_util::{
     Balancer, Chooser, Clock, DataSource, PureTransformer, Sort, TimedShutdown, TriggeredSource, TwoWaySplitter,
