@@ -180,15 +180,19 @@ const BATCH: usize = 64;
 /// Sinks are served in the order they were added; each message goes to every sink before
 /// the next is taken, so every sink sees the messages in the order the splitter received
 /// them. A message taken while there are no sinks goes nowhere (as in Kamaelia: a backplane
-/// without subscribers has no one to deliver to). A slow sink is handled by its [`SubscriberPolicy`]; while any lossless sink waits
-/// for space the splitter takes no new messages, but it keeps serving `control` and
-/// `configuration`.
+/// without subscribers has no one to deliver to). A slow sink is handled by its
+/// [`SubscriberPolicy`]; while any lossless sink waits for space the splitter takes no new
+/// messages, but it keeps serving `control` and `configuration`.
 ///
-/// Shutdown: on `ProducerFinished` it takes every message already in its inbox, waits until
-/// each sink has been given what is held for it, sends each sink the signal as soon as that
-/// sink is up to date (and removes it), then passes the signal on out of `signal` and stops.
-/// On `ShutdownMicroprocess` (or `Shutdown`) it discards what it holds, sends the signal to
-/// every sink and out of `signal`, and stops at once.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), every signal
+/// also copied to the sinks (policy `Deliver`: the splitter acts on each), and never held up
+/// by a stalled sink. On `ProducerFinished` it takes every message already in its inbox,
+/// waits until each sink has been given what is held for it, sends each sink the signal as
+/// soon as that sink is up to date (and removes it), then passes the signal on out of
+/// `signal` and stops. On `ShutdownMicroprocess` (or `Shutdown`) it discards what it holds,
+/// sends the signal to every sink and out of `signal`, and stops at once. Any other signal
+/// goes to every sink and out of `signal`; copying it to a sink whose control is full waits
+/// for room, but a shutdown arriving meanwhile is acted on at once.
 ///
 /// Differs from Kamaelia: no `outbox` copy and no source child (the Backplane never used
 /// either); each sink gets its own clone; slow sinks follow a policy instead of the
@@ -598,7 +602,8 @@ async fn run_splitter<T: Clone + Send + 'static>(
 ///   `ShutdownMicroprocess` sent here reaches every subscriber, which then stop.
 /// - `signal: Signal` (out): the splitter's `signal` passes through to it.
 ///
-/// Shutdown: as its splitter's (see [`PlugSplitter`]); it ends when the splitter has ended.
+/// Shutdown: as its splitter's (see [`PlugSplitter`]), its `control` and `signal` being the
+/// splitter's; it ends when the splitter has ended.
 /// Publishers never shut it down.
 ///
 /// Differs from Kamaelia: it registers its names when *activated*, not when constructed, so
@@ -710,8 +715,9 @@ async fn fail(ctx: &Ctx, watch: &mut ControlWatch, message: String) {
 /// message type) it sends [`Signal::ErrorInformation`] naming the backplane, then
 /// `ShutdownMicroprocess`, out of `signal` and stops; what was sent to it stays in its inbox.
 ///
-/// Shutdown: stops on `ProducerFinished` (a forwarder first publishes what its inbox holds)
-/// or `ShutdownMicroprocess`, after echoing it. It never shuts the backplane down.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): a
+/// forwarder publishes what its inbox holds before a `ProducerFinished`, and a shutdown stops
+/// it even while it waits for room in the backplane. It never shuts the backplane down.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct PublishTo<T> {
     name: String,
@@ -796,9 +802,9 @@ impl<T: Clone + Send + 'static> PublishTo<T> {
 /// A missing backplane, or one carrying another message type, is reported as for
 /// [`PublishTo`]. What its policy made it lose is counted by [`dropped`](Self::dropped).
 ///
-/// Shutdown: on `ProducerFinished` or `ShutdownMicroprocess`, from the backplane or its own
-/// control, it unsubscribes, passes the signal on and stops (on `ProducerFinished` after
-/// passing on what its own inbox holds).
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)), whether the signal comes
+/// from the backplane or its own control; it unsubscribes before passing the terminal signal
+/// on.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct SubscribeTo<T> {
     name: String,

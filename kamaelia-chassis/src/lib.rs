@@ -21,18 +21,21 @@
 //! Linking mistakes are [`ChassisError`]s returned when a chassis is built, naming the
 //! culprit.
 //!
-//! # Signals
+//! # Signals: the chassis contract
 //!
-//! Every chassis keeps the shutdown contract of its children's world
-//! ([`Driver`](axon_core::Driver)), as a chassis: Pipeline's `control` and `signal` simply
-//! are its first and last child's; the others watch their `control` with a
+//! Every chassis keeps the shutdown contract of the components it holds
+//! ([`Driver`](axon_core::Driver)), as a chassis. A [`Pipeline`]'s `control` and `signal`
+//! simply are its first and last child's. The others watch their `control` with a
 //! [`ControlWatch`](axon_core::ControlWatch) and act on every signal rather than forwarding
-//! it. A signal on the chassis's `control` is told to its children still running (which
-//! children, and what else it does, each chassis says); telling a child waits for room in its
-//! `control`, but a shutdown arriving meanwhile is acted on next. What a child signals into
-//! the chassis is passed on out of the chassis's `signal`, except the child's terminal
-//! signals: the chassis sees the child end, and signals its own end once, when it really has
-//! ended (a `ProducerFinished` naming itself, or the terminal signal it was given).
+//! it (policy [`Deliver`](axon_core::SignalPolicy::Deliver)):
+//!
+//! - A signal on the chassis's `control` is told to its children still running (which
+//!   children, and what else the signal does, each chassis says on its type). Telling a
+//!   child waits for room in its `control`; a shutdown arriving meanwhile is acted on next.
+//! - What a child signals into the chassis is passed on out of the chassis's `signal`,
+//!   except the child's terminal signals: the chassis sees the child end.
+//! - The chassis signals its own end once, when it really has ended: a `ProducerFinished`
+//!   naming itself, or the terminal signal it was given and remembered.
 //!
 //! ```
 //! use axon_core::{ComponentBuilder, Component, ControlWatch, Scheduler, Signal};

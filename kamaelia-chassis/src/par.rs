@@ -60,15 +60,14 @@ impl From<ParAction> for Act {
 /// Configuration: [`policy`](ParBuilder::policy), a closure from a control message to a
 /// [`ParAction`]; the default is [`ParAction::default_policy`].
 ///
-/// Shutdown: the chassis contract: every signal on `control` goes to the policy (a chassis
-/// acts on signals rather than forwarding them: a `Status` is broadcast, and comes out of
-/// Par's `signal` as the children pass it on), and Par signals its end once. A
+/// Shutdown: the chassis contract (see the [crate docs](crate)): every signal on `control`
+/// goes to the policy (by default a `Status` is broadcast, and comes out of Par's `signal` as
+/// the children pass it on), and Par signals its end once. A
 /// [`BroadcastAndStop`](ParAction::BroadcastAndStop) (by default, a `ShutdownMicroprocess`)
 /// makes Par stop at once, without waiting for the children (which are disowned and
 /// unlinked), and send that message on `signal`. If all children end on their own (a
 /// `ProducerFinished` is broadcast to them by default, so they drain and finish), Par sends
-/// one `ProducerFinished` naming itself when the last has ended. Broadcasting waits for room
-/// in a child's `control`; a shutdown arriving meanwhile cuts a lesser broadcast short.
+/// one `ProducerFinished` naming itself when the last has ended.
 ///
 /// Differs from Kamaelia: a child's own `signal` does not pass through to Par's `signal`.
 /// In the original the first child to finish sends its `ProducerFinished` straight out, so

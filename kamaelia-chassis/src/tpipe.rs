@@ -40,8 +40,9 @@ pub enum TPipeMode {
 /// `source` the child's `outbox` and `signal` are left unlinked, so what it sends waits in
 /// its own boxes (Axon would discard it).
 ///
-/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), each signal
-/// also given to the child, and TPipe's end signalled once:
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)) for the data
+/// flowing through, and the chassis contract (see the [crate docs](crate)) for its child:
+/// each signal is also given to the child, and TPipe signals its end once:
 /// - `ProducerFinished`: the items already in `inbox` are handled, the message is passed to
 ///   the child, and once the child has ended (its last output injected, with `source`)
 ///   TPipe sends it on `signal` and stops.
