@@ -85,7 +85,8 @@ impl Children {
         Children { ctx, watch, child_signals, pending: None, remembered: None }
     }
 
-    /// The watch, for a chassis that also carries data (TPipe emits on `signal` itself).
+    /// The watch, for what the chassis says itself (an error report, TPipe's echo of a
+    /// signal).
     pub(crate) fn watch(&mut self) -> &mut ControlWatch {
         &mut self.watch
     }
