@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::boxes::SendAttempt;
+use crate::boxes::{SendAttempt, owner_waker};
 use crate::postoffice::Node;
 use crate::{Inbox, InboxRef, Outbox, Signal, ThreadCtx, pause};
 
@@ -272,6 +272,21 @@ impl ControlWatch {
     /// is on `control`, then a message from `inbox`, then (once the inbox is empty) the
     /// `ProducerFinished` noted. `None` when there is nothing yet.
     pub fn try_next<T: Send + 'static>(&mut self, inbox: &Inbox<T>) -> Option<Next<T>> {
+        self.try_next_in(Some(inbox))
+    }
+
+    /// [`try_next`](Self::try_next) for a component with no data inbox to watch (a chassis
+    /// waiting on its children): the next signal to act on, without waiting. A shutdown, a
+    /// `ProducerFinished` (nothing to drain first), or, under [`SignalPolicy::Deliver`],
+    /// another signal; `None` when there is nothing yet.
+    pub fn try_signal(&mut self) -> Option<Signal> {
+        match self.try_next_in::<()>(None)? {
+            Next::Other(s) | Next::End(s) => Some(s),
+            Next::Data(()) => None,
+        }
+    }
+
+    fn try_next_in<T: Send + 'static>(&mut self, inbox: Option<&Inbox<T>>) -> Option<Next<T>> {
         if !self.kept.is_empty() {
             if self.policy == SignalPolicy::Deliver {
                 return self.kept.pop_front().map(Next::Other);
@@ -288,7 +303,7 @@ impl ControlWatch {
             self.keep(s);
             self.flush_now();
         }
-        if let Some(m) = inbox.try_recv() {
+        if let Some(m) = inbox.and_then(Inbox::try_recv) {
             return Some(Next::Data(m));
         }
         self.finished.take().map(Next::End)
@@ -344,10 +359,19 @@ impl ControlWatch {
             self.flush_now();
         }
         let mut attempt = SendAttempt::new(node, own);
+        let mut waker = None;
         let mut msg = msg;
         loop {
-            msg = match attempt.push(msg, None) {
+            msg = match attempt.push(msg, waker.as_ref()) {
                 Ok(()) => return Ok(()),
+                Err(message) if !own && waker.is_none() => {
+                    // Into another component's inbox: the waker to register for room is ours
+                    // (the owner of `control`), not the destination's. Made on the first
+                    // refusal only, then tried again so a collection in between is not missed.
+                    waker = Some(owner_waker(self.control.node()));
+                    msg = message;
+                    continue;
+                }
                 Err(message) => match self.check() {
                     Some(signal) => return Err(Interrupted { message, signal }),
                     None => message,
@@ -429,5 +453,72 @@ impl Drop for ControlWatch {
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use crate::{ComponentBuilder, ControlWatch, Scheduler, Signal, SignalPolicy};
+
+    /// `try_signal` hands out, without a data inbox: other signals (under `Deliver`), then a
+    /// `ProducerFinished` at once, and a shutdown.
+    #[test]
+    fn try_signal_hands_out_signals_without_a_data_inbox() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut b = ComponentBuilder::new("Chassis");
+        let (control, signal) = (b.control(), b.signal());
+        let log = seen.clone();
+        let c = b.run(move |_| async move {
+            let mut watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
+            while let Some(s) = watch.try_signal() {
+                log.lock().unwrap().push(s.axon_name());
+            }
+        });
+        let control = c.inbox_ref::<Signal>("control").unwrap();
+        for s in [Signal::Status("a".into()), Signal::producer_finished(), Signal::ShutdownMicroprocess] {
+            control.try_send(s).unwrap();
+        }
+        let sched = Scheduler::new();
+        sched.activate(&c).unwrap();
+        sched.run_until_idle();
+        assert_eq!(*seen.lock().unwrap(), ["status", "shutdownMicroprocess", "producerFinished"]);
+    }
+
+    /// A delivery into another component's full inbox waits, and goes through once that
+    /// component reads: the waiting sender is the one woken.
+    #[test]
+    fn deliver_into_a_full_inbox_resumes_when_it_is_read() {
+        let mut b = ComponentBuilder::new("Slow");
+        let inbox = b.inbox_with_capacity::<u32>("inbox", 1);
+        let gate = b.inbox::<()>("gate");
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let log = got.clone();
+        let slow = b.run(move |_| async move {
+            gate.recv().await;
+            for _ in 0..2 {
+                let n = inbox.recv().await;
+                log.lock().unwrap().push(n);
+            }
+        });
+        let to = slow.inbox_ref::<u32>("inbox").unwrap();
+        let mut b = ComponentBuilder::new("Sender");
+        let (control, signal) = (b.control(), b.signal());
+        let sender = b.run(move |_| async move {
+            let mut watch = ControlWatch::new(control, signal);
+            for n in [1, 2] {
+                assert!(watch.deliver(&to, n).await.is_ok());
+            }
+        });
+        let sched = Scheduler::new();
+        sched.activate(&slow).unwrap();
+        sched.activate(&sender).unwrap();
+        sched.run_until_idle();
+        assert!(!sender.is_finished(), "the second delivery waits for room");
+        slow.inbox_ref::<()>("gate").unwrap().try_send(()).unwrap();
+        sched.run_until_idle();
+        assert_eq!(*got.lock().unwrap(), [1, 2]);
+        assert!(sender.is_finished() && slow.is_finished());
     }
 }

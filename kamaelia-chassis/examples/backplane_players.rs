@@ -7,7 +7,7 @@
 //! the system ends by itself.
 //!
 //! ```text
-//! Player --> PublishTo("PLAYERS") --signal--> Referee --signal--> Backplane("PLAYERS").control
+//! Player --> PublishTo("PLAYERS") --signal--> Referee.inbox, Referee --signal--> Backplane("PLAYERS").control
 //!   (x3)                                                                |
 //!                          SubscribeTo("PLAYERS") --> Logger   <--------+
 //!                          SubscribeTo("PLAYERS") --> Counter  <--------+
@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use axon_core::{Component, ComponentBuilder, Received, Scheduler, Signal, link, yield_now};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Scheduler, Signal, link, yield_now};
 use kamaelia_chassis::{Backplane, PublishTo, SubscribeTo};
 
 /// What a player did.
@@ -47,9 +47,9 @@ impl fmt::Display for Event {
 /// ProducerFinished.
 fn player(name: &'static str, seed: u32, count: u32) -> Component {
     let mut b = ComponentBuilder::new("Player");
-    let outbox = b.outbox::<Event>("outbox");
-    let signal = b.signal();
+    let io = b.standard::<(), Event>();
     b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         let mut state = seed;
         for i in 0..count {
             state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
@@ -59,51 +59,52 @@ fn player(name: &'static str, seed: u32, count: u32) -> Component {
                 3..=5 => Action::Shot,
                 _ => Action::Pass,
             };
-            outbox.send(Event { player: name, minute: 1 + i * 90 / count + seed % 5, action }).await;
+            let event = Event { player: name, minute: 1 + i * 90 / count + seed % 5, action };
+            // Waits for room in the backplane, but stops if told to meanwhile.
+            if let Err(stop) = watch.send(&io.outbox, event).await {
+                return watch.finish(stop.signal).await;
+            }
             // One event per turn, so the players' events interleave on the backplane.
             yield_now().await;
         }
-        signal.send(Signal::producer_finished_by(ctx.id())).await;
+        watch.finish(Signal::producer_finished_by(ctx.id())).await;
     })
 }
 
-/// Counts `players` ProducerFinished signals on its control, then sends ProducerFinished.
+/// Counts `players` ProducerFinished signals arriving on its inbox (the publishers' echoed
+/// signals are its data), then sends ProducerFinished.
 fn referee(players: usize) -> Component {
     let mut b = ComponentBuilder::new("Referee");
-    let control = b.control();
-    let signal = b.signal();
+    let io = b.standard::<Signal, ()>();
     b.run(move |_| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         let mut finished = 0;
         while finished < players {
-            if control.recv().await.is_producer_finished() {
-                finished += 1;
+            match watch.next(&io.inbox).await {
+                Next::Data(s) if s.is_producer_finished() => finished += 1,
+                Next::Data(_) | Next::Other(_) => {}
+                Next::End(s) => return watch.finish(s).await,
             }
         }
         println!("referee: all {players} players have finished; finishing the backplane");
-        signal.send(Signal::producer_finished()).await;
+        watch.finish(Signal::producer_finished()).await;
     })
 }
 
-/// Runs `on_event` for each event until a terminal signal, then `on_end` (after the events
-/// already delivered).
+/// Runs `on_event` for each event until the end, then `on_end` (after the events already
+/// delivered, when the end is a ProducerFinished): the driver runs the loop.
 fn analyser(
     kind: &'static str,
     mut on_event: impl FnMut(Event) + Send + 'static,
     on_end: impl FnOnce() + Send + 'static,
 ) -> Component {
     let mut b = ComponentBuilder::new(kind);
-    let inbox = b.inbox::<Event>("inbox");
-    let control = b.control();
+    let io = b.standard::<Event, ()>();
     b.run(move |_| async move {
-        loop {
-            match inbox.recv_with_control(&control).await {
-                Received::Data(e) => on_event(e),
-                Received::Control(s) if s.is_terminal() => break,
-                Received::Control(_) => {}
-            }
-        }
-        inbox.drain().for_each(&mut on_event);
+        let mut driver = io.driver();
+        let end = driver.run(|e, _| on_event(e)).await;
         on_end();
+        driver.finish(end).await;
     })
 }
 
@@ -164,7 +165,7 @@ fn main() {
         link((&p, "outbox"), (&publish, "inbox")).unwrap();
         link((&p, "signal"), (&publish, "control")).unwrap();
         // PublishTo echoes its control: the player's ProducerFinished reaches the referee.
-        link((&publish, "signal"), (&referee, "control")).unwrap();
+        link((&publish, "signal"), (&referee, "inbox")).unwrap();
         system.extend([p, publish]);
     }
 

@@ -14,7 +14,7 @@
 use std::io::Write;
 
 use axon_core::stm::Store;
-use axon_core::{Component, ComponentBuilder, Received, Scheduler, Signal, StandardBoxes};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Scheduler, Signal};
 use kamaelia_chassis::{Graphline, Seq};
 
 /// The board's messages: (to, from, subject, body).
@@ -24,61 +24,88 @@ const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("bob", "alice", "re: lunch?", "Yes please."),
 ];
 
-/// Reads one line (without its ending), or returns the terminal signal that ended the input.
-async fn read_line(io: &StandardBoxes<String, String>) -> Result<String, Signal> {
-    loop {
-        match io.inbox.recv_with_control(&io.control).await {
-            Received::Data(line) => return Ok(line.trim_end().to_string()),
-            Received::Control(s) if s.is_terminal() => return Err(s),
-            Received::Control(_) => {}
+/// A stage's boxes: its input, its output, and its control watched, so a shutdown stops it
+/// even while it waits to read or to write.
+struct Stage {
+    inbox: Inbox<String>,
+    outbox: Outbox<String>,
+    watch: ControlWatch,
+}
+
+impl Stage {
+    fn new(b: &mut ComponentBuilder) -> Self {
+        let io = b.standard::<String, String>();
+        Stage { inbox: io.inbox, outbox: io.outbox, watch: ControlWatch::new(io.control, io.signal) }
+    }
+
+    /// Reads one line (without its ending), or returns the terminal signal that ended the input.
+    async fn read_line(&mut self) -> Result<String, Signal> {
+        loop {
+            match self.watch.next(&self.inbox).await {
+                Next::Data(line) => return Ok(line.trim_end().to_string()),
+                // Other signals are passed on by the watch.
+                Next::Other(_) => {}
+                Next::End(s) => return Err(s),
+            }
         }
+    }
+
+    /// Writes `text`, or returns the shutdown that interrupted the wait for room.
+    async fn write(&mut self, text: impl Into<String>) -> Result<(), Signal> {
+        Ok(self.watch.send(&self.outbox, text.into()).await?)
+    }
+
+    /// Ends the stage, passing `end` on.
+    async fn end(self, end: Signal) {
+        self.watch.finish(end).await;
     }
 }
 
 /// Asks for a user name and stores it as `"user"` in the session.
 fn login(session: Store<String>) -> Component {
     let mut b = ComponentBuilder::new("Login");
-    let io = b.standard::<String, String>();
+    let mut stage = Stage::new(&mut b);
     b.run(move |ctx| async move {
-        io.outbox.send("login: ".into()).await;
-        match read_line(&io).await {
-            Ok(user) => {
-                let mut var = session.usevar("user").expect("only one stage runs at a time");
-                var.set(user);
-                var.commit().expect("only one stage runs at a time");
-                io.signal.send(Signal::producer_finished_by(ctx.id())).await;
-            }
-            Err(s) => io.signal.send(s).await,
-        }
+        let run = async {
+            stage.write("login: ").await?;
+            let user = stage.read_line().await?;
+            let mut var = session.usevar("user").expect("only one stage runs at a time");
+            var.set(user);
+            var.commit().expect("only one stage runs at a time");
+            Ok(Signal::producer_finished_by(ctx.id()))
+        };
+        let end = run.await.unwrap_or_else(|stop: Signal| stop);
+        stage.end(end).await;
     })
 }
 
 /// Greets the stored user, lists their messages, shows the one asked for, says goodbye.
 fn message_reader(session: Store<String>) -> Component {
     let mut b = ComponentBuilder::new("MessageReader");
-    let io = b.standard::<String, String>();
+    let mut stage = Stage::new(&mut b);
     b.run(move |ctx| async move {
-        let var = session.usevar("user").expect("only one stage runs at a time");
-        let user = var.get().cloned().unwrap_or_default();
-        let mine: Vec<_> = MESSAGES.iter().filter(|m| m.0 == user).collect();
-        io.outbox.send(format!("Welcome, {user}. You have {} message(s).\n", mine.len())).await;
-        for (i, (_, from, subject, _)) in mine.iter().enumerate() {
-            io.outbox.send(format!("  {}. {subject} (from {from})\n", i + 1)).await;
-        }
-        if !mine.is_empty() {
-            io.outbox.send("read which? ".into()).await;
-            let choice = match read_line(&io).await {
-                Ok(choice) => choice,
-                Err(s) => return io.signal.send(s).await,
-            };
-            let reply = match choice.parse::<usize>().ok().and_then(|n| mine.get(n.wrapping_sub(1))) {
-                Some((_, from, _, body)) => format!("From {from}: {body}\n"),
-                None => format!("There is no message {choice}.\n"),
-            };
-            io.outbox.send(reply).await;
-        }
-        io.outbox.send(format!("Goodbye, {user}.\n")).await;
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        let run = async {
+            let var = session.usevar("user").expect("only one stage runs at a time");
+            let user = var.get().cloned().unwrap_or_default();
+            let mine: Vec<_> = MESSAGES.iter().filter(|m| m.0 == user).collect();
+            stage.write(format!("Welcome, {user}. You have {} message(s).\n", mine.len())).await?;
+            for (i, (_, from, subject, _)) in mine.iter().enumerate() {
+                stage.write(format!("  {}. {subject} (from {from})\n", i + 1)).await?;
+            }
+            if !mine.is_empty() {
+                stage.write("read which? ").await?;
+                let choice = stage.read_line().await?;
+                let reply = match choice.parse::<usize>().ok().and_then(|n| mine.get(n.wrapping_sub(1))) {
+                    Some((_, from, _, body)) => format!("From {from}: {body}\n"),
+                    None => format!("There is no message {choice}.\n"),
+                };
+                stage.write(reply).await?;
+            }
+            stage.write(format!("Goodbye, {user}.\n")).await?;
+            Ok(Signal::producer_finished_by(ctx.id()))
+        };
+        let end = run.await.unwrap_or_else(|stop: Signal| stop);
+        stage.end(end).await;
     })
 }
 
@@ -94,25 +121,26 @@ fn scripted_user(script: &[&str]) -> Component {
             // Only the terminal's look suffers if stdout cannot be flushed.
             let _ = std::io::stdout().flush();
         };
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(text) => {
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(text) => {
                     show(&text);
                     if text.ends_with(": ") || text.ends_with("? ") {
                         if let Some(line) = script.pop() {
                             show(&line);
-                            io.outbox.send(line).await;
+                            if let Err(stop) = watch.send(&io.outbox, line).await {
+                                break stop.signal;
+                            }
                         }
                     }
                 }
-                Received::Control(s) if s.is_terminal() => {
-                    io.inbox.drain().for_each(|text| show(&text));
-                    io.signal.send(s).await;
-                    return;
-                }
-                Received::Control(_) => {}
+                Next::Other(_) => {}
+                // A ProducerFinished comes after the text already sent has been shown.
+                Next::End(s) => break s,
             }
-        }
+        };
+        watch.finish(end).await;
     })
 }
 

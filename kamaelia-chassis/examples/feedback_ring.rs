@@ -12,7 +12,7 @@
 //!        +---------------------- outbox/signal ----------+
 //! ```
 
-use axon_core::{Component, ComponentBuilder, Received, Scheduler, Signal, link};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Scheduler, Signal, link};
 use kamaelia_chassis::Pipeline;
 use kamaelia_util::{ConsoleEchoer, PureTransformer, TwoWaySplitter};
 
@@ -24,22 +24,23 @@ fn round_counter(laps: usize) -> Component {
     let mut b = ComponentBuilder::new("RoundCounter");
     let io = b.standard::<Pair, Pair>();
     b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         let mut passed = 0;
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(v) if passed < laps => {
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(v) if passed < laps => {
                     passed += 1;
-                    io.outbox.send(v).await;
+                    if let Err(stop) = watch.send(&io.outbox, v).await {
+                        break stop.signal;
+                    }
                 }
-                Received::Data(_) => break,
-                Received::Control(s) if s.is_terminal() => {
-                    io.signal.send(s).await;
-                    return;
-                }
-                Received::Control(_) => {}
+                Next::Data(_) => break Signal::producer_finished_by(ctx.id()),
+                // Other signals are passed on by the watch.
+                Next::Other(_) => {}
+                Next::End(s) => break s,
             }
-        }
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        };
+        watch.finish(end).await;
     })
 }
 

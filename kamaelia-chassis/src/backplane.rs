@@ -25,7 +25,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use axon_core::{Component, ComponentBuilder, Ctx, Full, Inbox, Linkage, Outbox, Received, Signal, pause, yield_now};
+use axon_core::{
+    Component, ComponentBuilder, ControlWatch, Ctx, Full, Inbox, Linkage, Next, Outbox, Signal, SignalPolicy, pause,
+    yield_now,
+};
 
 /// The service name under which backplane `name` offers its splitter's `inbox`.
 pub fn backplane_inbox_service(name: &str) -> String {
@@ -177,15 +180,19 @@ const BATCH: usize = 64;
 /// Sinks are served in the order they were added; each message goes to every sink before
 /// the next is taken, so every sink sees the messages in the order the splitter received
 /// them. A message taken while there are no sinks goes nowhere (as in Kamaelia: a backplane
-/// without subscribers has no one to deliver to). A slow sink is handled by its [`SubscriberPolicy`]; while any lossless sink waits
-/// for space the splitter takes no new messages, but it keeps serving `control` and
-/// `configuration`.
+/// without subscribers has no one to deliver to). A slow sink is handled by its
+/// [`SubscriberPolicy`]; while any lossless sink waits for space the splitter takes no new
+/// messages, but it keeps serving `control` and `configuration`.
 ///
-/// Shutdown: on `ProducerFinished` it takes every message already in its inbox, waits until
-/// each sink has been given what is held for it, sends each sink the signal as soon as that
-/// sink is up to date (and removes it), then passes the signal on out of `signal` and stops.
-/// On `ShutdownMicroprocess` (or `Shutdown`) it discards what it holds, sends the signal to
-/// every sink and out of `signal`, and stops at once.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), every signal
+/// also copied to the sinks (policy `Deliver`: the splitter acts on each), and never held up
+/// by a stalled sink. On `ProducerFinished` it takes every message already in its inbox,
+/// waits until each sink has been given what is held for it, sends each sink the signal as
+/// soon as that sink is up to date (and removes it), then passes the signal on out of
+/// `signal` and stops. On `ShutdownMicroprocess` (or `Shutdown`) it discards what it holds,
+/// sends the signal to every sink and out of `signal`, and stops at once. Any other signal
+/// goes to every sink and out of `signal`; copying it to a sink whose control is full waits
+/// for room, but a shutdown arriving meanwhile is acted on at once.
 ///
 /// Differs from Kamaelia: no `outbox` copy and no source child (the Backplane never used
 /// either); each sink gets its own clone; slow sinks follow a policy instead of the
@@ -328,7 +335,11 @@ struct Splitter<T> {
     ctx: Ctx,
     me: Component,
     sinks: Vec<Sink<T>>,
-    signal: Outbox<Signal>,
+    /// Its `control` and `signal` (policy `Deliver`: every signal is copied to the sinks).
+    watch: ControlWatch,
+    /// A shutdown that arrived while a sink was being told something: acted on before
+    /// anything else.
+    stop: Option<Signal>,
 }
 
 impl<T: Clone + Send + 'static> Splitter<T> {
@@ -370,10 +381,11 @@ impl<T: Clone + Send + 'static> Splitter<T> {
 
     /// Copies a non-terminal signal to every sink's control and out of `signal`.
     async fn broadcast(&mut self, sig: Signal) {
+        // By index: an iterator over the sinks held across the await would need `T: Sync`.
         for i in 0..self.sinks.len() {
-            tell(self.sinks[i].control.as_ref(), sig.clone()).await;
+            tell(&mut self.watch, &mut self.stop, self.sinks[i].control.as_ref(), sig.clone()).await;
         }
-        self.signal.send(sig).await;
+        self.watch.emit(sig).await;
     }
 
     /// Removes sinks whose component has ended (a subscriber that panicked never says
@@ -406,8 +418,9 @@ impl<T: Clone + Send + 'static> Splitter<T> {
                 s.component.name(),
                 s.dropped.get()
             );
-            tell(s.control.as_ref(), Signal::ErrorInformation { caller: Some(self.me.id()), message }).await;
-            tell(s.control.as_ref(), Signal::ShutdownMicroprocess).await;
+            let error = Signal::ErrorInformation { caller: Some(self.me.id()), message };
+            tell(&mut self.watch, &mut self.stop, s.control.as_ref(), error).await;
+            tell(&mut self.watch, &mut self.stop, s.control.as_ref(), Signal::ShutdownMicroprocess).await;
             self.detach(s);
         }
     }
@@ -417,9 +430,11 @@ impl<T: Clone + Send + 'static> Splitter<T> {
     async fn report(&mut self, sink: &Component, control_box: Option<&str>, message: String) {
         let sig = Signal::ErrorInformation { caller: Some(self.me.id()), message };
         if let Some(r) = control_box.and_then(|c| sink.inbox_ref::<Signal>(c).ok()) {
-            r.send(sig).await;
+            if let Err(i) = self.watch.deliver(&r, sig).await {
+                self.stop.get_or_insert(i.signal);
+            }
         } else {
-            self.signal.send(sig).await;
+            self.watch.emit(sig).await;
         }
     }
 
@@ -490,26 +505,33 @@ impl<T: Clone + Send + 'static> Splitter<T> {
             std::mem::take(&mut self.sinks).into_iter().partition(|s| s.held.is_empty());
         self.sinks = keep;
         for s in done {
-            tell(s.control.as_ref(), sig.clone()).await;
+            tell(&mut self.watch, &mut self.stop, s.control.as_ref(), sig.clone()).await;
             self.detach(s);
         }
         self.sinks.is_empty()
     }
 
-    /// Stops at once: held messages are discarded, every sink is told.
-    async fn shutdown(&mut self, sig: Signal) {
+    /// Stops at once: held messages are discarded, every sink is told (waiting for room in
+    /// its control: the splitter is ending, so nothing else waits on it), then `sig` is
+    /// passed on.
+    async fn shutdown(mut self, sig: Signal) {
         for s in std::mem::take(&mut self.sinks) {
-            tell(s.control.as_ref(), sig.clone()).await;
+            if let Some(c) = &s.control {
+                c.send(sig.clone()).await;
+            }
             self.detach(s);
         }
-        self.signal.send(sig).await;
+        self.watch.finish(sig).await;
     }
 }
 
-/// Sends `sig` to a sink's control outbox, if it has one.
-async fn tell(control: Option<&Outbox<Signal>>, sig: Signal) {
-    if let Some(c) = control {
-        c.send(sig).await;
+/// Sends `sig` to a sink's control outbox, if it has one, waiting for room; a shutdown
+/// arriving meanwhile abandons it and is kept in `stop` (where a shutdown is already kept,
+/// nothing more is told: the splitter is about to stop).
+async fn tell(watch: &mut ControlWatch, stop: &mut Option<Signal>, control: Option<&Outbox<Signal>>, sig: Signal) {
+    let Some(c) = control.filter(|_| stop.is_none()) else { return };
+    if let Err(i) = watch.send(c, sig).await {
+        *stop = Some(i.signal);
     }
 }
 
@@ -521,19 +543,23 @@ async fn run_splitter<T: Clone + Send + 'static>(
     signal: Outbox<Signal>,
 ) {
     let me = ctx.component();
-    let mut s = Splitter { ctx, me, sinks: Vec::new(), signal };
+    let watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
+    let mut s = Splitter { ctx, me, sinks: Vec::new(), watch, stop: None };
     let mut finishing: Option<Signal> = None;
     loop {
         // Control first, every turn: neither a stalled sink nor a busy inbox delays a shutdown.
-        while let Some(sig) = control.try_recv() {
-            if sig.is_shutdown() {
-                s.shutdown(sig).await;
-                return;
-            } else if sig.is_producer_finished() {
-                finishing.get_or_insert(sig);
-            } else {
-                s.broadcast(sig).await;
+        while s.stop.is_none() {
+            match s.watch.try_signal() {
+                None => break,
+                Some(sig) if sig.is_shutdown() => s.stop = Some(sig),
+                Some(sig) if sig.is_producer_finished() => {
+                    finishing.get_or_insert(sig);
+                }
+                Some(sig) => s.broadcast(sig).await,
             }
+        }
+        if let Some(sig) = s.stop.take() {
+            return s.shutdown(sig).await;
         }
         while let Some(cfg) = configuration.try_recv() {
             s.configure(cfg).await;
@@ -544,10 +570,13 @@ async fn run_splitter<T: Clone + Send + 'static>(
         if let Some(sig) = &finishing {
             // Everything received before the signal has been taken: tell each sink as soon
             // as it is up to date, and stop when all have been told.
-            if inbox.is_empty() && !s.input_blocked() && s.finish_up_to_date(sig).await {
-                s.signal.send(sig.clone()).await;
-                return;
+            if inbox.is_empty() && !s.input_blocked() && s.finish_up_to_date(sig).await && s.stop.is_none() {
+                return s.watch.finish(sig.clone()).await;
             }
+        }
+        if s.stop.is_some() {
+            // A shutdown came while a sink was being told something: act on it first.
+            continue;
         }
         if taken == BATCH {
             yield_now().await;
@@ -573,7 +602,8 @@ async fn run_splitter<T: Clone + Send + 'static>(
 ///   `ShutdownMicroprocess` sent here reaches every subscriber, which then stop.
 /// - `signal: Signal` (out): the splitter's `signal` passes through to it.
 ///
-/// Shutdown: as its splitter's (see [`PlugSplitter`]); it ends when the splitter has ended.
+/// Shutdown: as its splitter's (see [`PlugSplitter`]), its `control` and `signal` being the
+/// splitter's; it ends when the splitter has ended.
 /// Publishers never shut it down.
 ///
 /// Differs from Kamaelia: it registers its names when *activated*, not when constructed, so
@@ -662,10 +692,11 @@ fn lookup(ctx: &Ctx, kind: &str, backplane: &str, service: &str) -> Result<(Comp
     })
 }
 
-/// Reports an error out of `signal` and tells those downstream to stop.
-async fn fail(ctx: &Ctx, signal: &Outbox<Signal>, message: String) {
-    signal.send(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
-    signal.send(Signal::ShutdownMicroprocess).await;
+/// Reports an error out of `signal` and tells those downstream to stop (the component then
+/// ends).
+async fn fail(ctx: &Ctx, watch: &mut ControlWatch, message: String) {
+    watch.emit(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
+    watch.emit(Signal::ShutdownMicroprocess).await;
 }
 
 /// Publishes to the backplane `name` (Kamaelia's `PublishTo(destination, forwarder)`).
@@ -684,8 +715,9 @@ async fn fail(ctx: &Ctx, signal: &Outbox<Signal>, message: String) {
 /// message type) it sends [`Signal::ErrorInformation`] naming the backplane, then
 /// `ShutdownMicroprocess`, out of `signal` and stops; what was sent to it stays in its inbox.
 ///
-/// Shutdown: stops on `ProducerFinished` (a forwarder first publishes what its inbox holds)
-/// or `ShutdownMicroprocess`, after echoing it. It never shuts the backplane down.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): a
+/// forwarder publishes what its inbox holds before a `ProducerFinished`, and a shutdown stops
+/// it even while it waits for room in the backplane. It never shuts the backplane down.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct PublishTo<T> {
     name: String,
@@ -712,49 +744,39 @@ impl<T: Clone + Send + 'static> PublishTo<T> {
         let io = b.standard::<T, T>();
         let to_backplane = forwarder.then(|| b.outbox::<T>("_tobackplane"));
         b.run(move |ctx| async move {
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let service = backplane_inbox_service(&name);
             let (splitter, inbox_name) = match lookup(&ctx, "PublishTo", &name, &service) {
                 Ok(found) => found,
-                Err(message) => return fail(&ctx, &io.signal, message).await,
+                Err(message) => return fail(&ctx, &mut watch, message).await,
             };
             let me = ctx.component();
             let from = if forwarder { "_tobackplane" } else { "inbox" };
             if let Err(e) = ctx.link((&me, from), (&splitter, &inbox_name)) {
                 let message = format!("{}: cannot publish to backplane {name:?}: {e}", ctx.name());
-                return fail(&ctx, &io.signal, message).await;
+                return fail(&ctx, &mut watch, message).await;
             }
             drop(me);
-            match to_backplane {
-                None => loop {
-                    let sig = io.control.recv().await;
-                    let end = sig.is_terminal();
-                    io.signal.send(sig).await;
-                    if end {
-                        return;
-                    }
-                },
-                Some(to_backplane) => loop {
-                    match io.inbox.recv_with_control(&io.control).await {
-                        Received::Data(x) => {
-                            to_backplane.send(x.clone()).await;
-                            io.outbox.send(x).await;
-                        }
-                        Received::Control(sig) => {
-                            if sig.is_producer_finished() {
-                                while let Some(x) = io.inbox.try_recv() {
-                                    to_backplane.send(x.clone()).await;
-                                    io.outbox.send(x).await;
-                                }
-                            }
-                            let end = sig.is_terminal();
-                            io.signal.send(sig).await;
-                            if end {
-                                return;
+            // Not a forwarder: the inbox passes straight through to the splitter, so no
+            // message arrives here, and the loop only echoes signals.
+            let end = loop {
+                match watch.next(&io.inbox).await {
+                    Next::Data(x) => {
+                        if let Some(to_backplane) = &to_backplane {
+                            if let Err(stop) = watch.send(to_backplane, x.clone()).await {
+                                break stop.signal;
                             }
                         }
+                        if let Err(stop) = watch.send(&io.outbox, x).await {
+                            break stop.signal;
+                        }
                     }
-                },
-            }
+                    // Forwarded by the watch already.
+                    Next::Other(_) => {}
+                    Next::End(s) => break s,
+                }
+            };
+            watch.finish(end).await;
         })
     }
 }
@@ -780,9 +802,9 @@ impl<T: Clone + Send + 'static> PublishTo<T> {
 /// A missing backplane, or one carrying another message type, is reported as for
 /// [`PublishTo`]. What its policy made it lose is counted by [`dropped`](Self::dropped).
 ///
-/// Shutdown: on `ProducerFinished` or `ShutdownMicroprocess`, from the backplane or its own
-/// control, it unsubscribes, passes the signal on and stops (on `ProducerFinished` after
-/// passing on what its own inbox holds).
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)), whether the signal comes
+/// from the backplane or its own control; it unsubscribes before passing the terminal signal
+/// on.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct SubscribeTo<T> {
     name: String,
@@ -819,6 +841,7 @@ impl<T: Clone + Send + 'static> SubscribeTo<T> {
         let mut b = ComponentBuilder::new("SubscribeTo");
         let io = b.standard::<T, T>();
         b.run(move |ctx| async move {
+            let mut driver = io.driver();
             let found = lookup(&ctx, "SubscribeTo", &name, &backplane_inbox_service(&name)).and_then(|(s, inbox)| {
                 // Check the message type here, so a mismatch is reported to this subscriber.
                 s.inbox_ref::<T>(&inbox)
@@ -829,32 +852,24 @@ impl<T: Clone + Send + 'static> SubscribeTo<T> {
             });
             let config = match found {
                 Ok(config) => config,
-                Err(message) => return fail(&ctx, &io.signal, message).await,
+                Err(message) => return fail(&ctx, driver.watch(), message).await,
             };
             let me = ctx.component();
-            config
-                .send(SplitterConfig::AddSink {
-                    sink: me.clone(),
-                    data_box: "outbox".into(),
-                    control_box: Some("control".into()),
-                    policy,
-                    dropped,
-                })
-                .await;
-            let sig = loop {
-                match io.inbox.recv_with_control(&io.control).await {
-                    Received::Data(x) => io.outbox.send(x).await,
-                    Received::Control(sig) if sig.is_terminal() => break sig,
-                    Received::Control(sig) => io.signal.send(sig).await,
-                }
+            let subscribe = SplitterConfig::AddSink {
+                sink: me.clone(),
+                data_box: "outbox".into(),
+                control_box: Some("control".into()),
+                policy,
+                dropped,
             };
-            config.send(SplitterConfig::remove_sink(&me, "outbox")).await;
-            if sig.is_producer_finished() {
-                while let Some(x) = io.inbox.try_recv() {
-                    io.outbox.send(x).await;
-                }
+            if let Err(stop) = driver.watch().deliver(&config, subscribe).await {
+                return driver.finish(stop.signal).await;
             }
-            io.signal.send(sig).await;
+            // Its own inbox passes on to its outbox; the backplane's messages come out of
+            // the outbox without passing through here.
+            let end = driver.run_map(Some).await;
+            config.send(SplitterConfig::remove_sink(&me, "outbox")).await;
+            driver.finish(end).await;
         })
     }
 }

@@ -6,7 +6,8 @@ use std::marker::PhantomData;
 use axon_core::{Component, ComponentBuilder, Ctx, Signal};
 
 use crate::ChassisError;
-use crate::pipeline::{Wiring, check_fresh, pass_on_child_signals, refusal, require_standard};
+use crate::children::{Children, refusal};
+use crate::wiring::{Wiring, check_fresh, require_standard};
 
 /// Kamaelia's `Carousel`: a slot for one child at a time, refilled on demand.
 ///
@@ -34,13 +35,14 @@ use crate::pipeline::{Wiring, check_fresh, pass_on_child_signals, refusal, requi
 /// Carousel starts; [`box_size`](Self::box_size) bounds every child's `inbox` (Kamaelia's
 /// experimental `boxsize`).
 ///
-/// Shutdown, on `control`:
+/// Shutdown: the chassis contract (see the [crate docs](crate)): signals on `control` go to
+/// the current child (dropped if there is none), and Carousel signals its end once. Besides:
 /// - `ProducerFinished`: requests already waiting on `next` are honoured first; then the
 ///   message is passed to the current child; once that child has ended, Carousel sends it on
 ///   `signal` and stops. With no child and no request, it stops at once.
 /// - `ShutdownMicroprocess` (or `Shutdown`): passed to the current child at once; Carousel
-///   stops and sends it on `signal` once the child has gone, or at once with no child.
-/// - anything else: passed to the current child (dropped if there is none).
+///   stops and sends it on `signal` once the child has gone (making no child for a waiting
+///   request), or at once with no child.
 ///
 /// Differs from Kamaelia: a child the factory makes that lacks a standard box, carries the
 /// wrong types or refuses to start (its activation hook failed) is reported as
@@ -95,52 +97,49 @@ impl<M: Send + 'static, I: Send + 'static, O: Send + 'static> Carousel<M, I, O> 
         let from_child = b.inbox::<Signal>("_control");
         let Carousel { mut factory, make_first_request, box_size, .. } = self;
         b.run(move |ctx| async move {
+            let mut family = Children::new(ctx.clone(), control, signal, Some(from_child));
             if make_first_request {
-                request_next.send("NEXT".to_string()).await;
+                family.send(&request_next, "NEXT".to_string()).await;
             }
             let mut child: Option<Component> = None;
             // The current child was told to stop, to make way for a waiting `next`.
             let mut replacing = false;
-            // A ProducerFinished received, and whether the current child has been given it.
-            let mut finishing: Option<Signal> = None;
+            // The current child has been given the ProducerFinished remembered.
             let mut finish_passed = false;
-            let mut stopping: Option<Signal> = None;
             loop {
-                while let Some(s) = control.try_recv() {
-                    let alive = child.as_ref().is_some_and(|c| !c.is_finished());
-                    if s.is_shutdown() {
-                        if alive {
-                            to_child.send(s.clone()).await;
+                while let Some(s) = family.next_signal().await {
+                    let alive = child.as_ref().filter(|c| !c.is_finished());
+                    if !s.is_producer_finished() {
+                        if let Some(c) = alive {
+                            family.tell_through(c, &to_child, &s).await;
                         }
-                        stopping = Some(s);
-                    } else if s.is_producer_finished() {
-                        finishing.get_or_insert(s);
-                    } else if alive {
-                        to_child.send(s).await;
+                    }
+                    if s.is_terminal() {
+                        // A ProducerFinished waits for the requests already made; a shutdown
+                        // stops Carousel once the child has gone.
+                        family.remember(s);
                     }
                 }
-                pass_on_child_signals(&from_child, &signal).await;
                 let mut ended = false;
                 if let Some(c) = child.take_if(|c| c.is_finished()) {
                     ctx.remove_child(&c);
-                    pass_on_child_signals(&from_child, &signal).await;
+                    family.pass_child_signals().await;
                     (ended, replacing, finish_passed) = (true, false, false);
                 }
-                if let Some(s) = &stopping {
+                let stopping = family.remembered().is_some_and(Signal::is_shutdown);
+                let finishing = family.remembered().filter(|s| s.is_producer_finished()).cloned();
+                if stopping {
                     if child.is_none() {
-                        signal.send(s.clone()).await;
-                        return;
+                        return family.finish().await;
                     }
                 } else if let Some(c) = &child {
                     if !next.is_empty() {
                         if !replacing {
-                            to_child.send(Signal::ShutdownMicroprocess).await;
+                            family.tell_through(c, &to_child, &Signal::ShutdownMicroprocess).await;
                             replacing = true;
                         }
-                    } else if let Some(f) = finishing.as_ref().filter(|_| !finish_passed && !replacing) {
-                        if !c.is_finished() {
-                            to_child.send(f.clone()).await;
-                        }
+                    } else if let Some(f) = finishing.filter(|_| !finish_passed && !replacing) {
+                        family.tell_through(c, &to_child, &f).await;
                         finish_passed = true;
                     }
                 } else if let Some(m) = next.try_recv() {
@@ -148,20 +147,20 @@ impl<M: Send + 'static, I: Send + 'static, O: Send + 'static> Carousel<M, I, O> 
                         Ok(c) => child = Some(c),
                         Err(e) => {
                             let message = e.to_string();
-                            signal.send(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
+                            family.watch().emit(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
                             if next.is_empty() && finishing.is_none() {
-                                request_next.send("NEXT".to_string()).await;
+                                family.send(&request_next, "NEXT".to_string()).await;
                             }
                         }
                     }
                     // Look again at once: the new child may already be due for replacing.
                     continue;
-                } else if let Some(f) = finishing.take() {
-                    signal.send(f).await;
-                    return;
+                } else if finishing.is_some() {
+                    return family.finish().await;
                 } else if ended {
-                    request_next.send("NEXT".to_string()).await;
+                    family.send(&request_next, "NEXT".to_string()).await;
                 }
+                // Woken by a signal, a `next` request, a child's signal or a child's end.
                 axon_core::pause().await;
             }
         })

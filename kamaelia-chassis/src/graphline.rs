@@ -1,15 +1,16 @@
 //! Graphline: named children wired by arbitrary linkages, with the graphline's own boxes
 //! reachable through the names `"self"` and `""`.
 
-use axon_core::{Component, ComponentBuilder, Direction, Inbox, InboxRef, LinkOptions, Linkage, Outbox, Signal};
+use axon_core::{Component, ComponentBuilder, Direction, Inbox, LinkOptions, Linkage, Outbox, Signal};
 
 use crate::ChassisError;
-use crate::pipeline::{Wiring, activate_children, check_fresh, dir_word, give_up};
+use crate::children::{Act, Children, Ended, Target, activate_children, give_up};
+use crate::wiring::{Wiring, check_fresh, dir_word};
 
 /// Kamaelia's `Graphline`: named children, linked as the user says.
 ///
-/// `Graphline` is never a value: [`Graphline::builder`] returns a [`GraphlineBuilder`],
-/// whose [`build`](GraphlineBuilder::build) returns the graphline as a [`Component`].
+/// The type names the chassis: [`Graphline::builder`] returns a [`GraphlineBuilder`], whose
+/// [`build`](GraphlineBuilder::build) returns the graphline as an ordinary [`Component`].
 ///
 /// Linkages name boxes as `(component name, box name)`. The names `"self"` and `""` mean the
 /// graphline itself: a linkage *from* `("self", "x")` makes `x` an inbox of the graphline that
@@ -30,10 +31,8 @@ use crate::pipeline::{Wiring, activate_children, check_fresh, dir_word, give_up}
 /// - `outbox`: if linked to self, the type of the child box feeding it; otherwise `()`,
 ///   never sent on.
 /// - `signal`: [`Signal`] (so a child box linked to `("self", "signal")` must carry
-///   `Signal`). Unless the user linked something to it, the graphline sends on it once, when
-///   all of its children have ended: the `ShutdownMicroprocess` (or `Shutdown`) it received on
-///   `control`, if any, else a fresh `ProducerFinished` naming the graphline. If the user
-///   linked a child to it, that child's signal is what emerges.
+///   `Signal`): the graphline's end (below), or, if the user linked a child to it, that
+///   child's signals.
 /// - any other box named on self in a linkage.
 ///
 /// Configuration: [`link_with_size`](GraphlineBuilder::link_with_size) bounds the sink box of
@@ -43,6 +42,14 @@ use crate::pipeline::{Wiring, activate_children, check_fresh, dir_word, give_up}
 ///
 /// Life: the children are adopted when the graphline is built and activated, in the order
 /// they were given, only when it first runs; it ends when all of them have ended.
+///
+/// Shutdown: the chassis contract (see the [crate docs](crate)): every message on `control`
+/// goes to the children named above (a `Status` too: it comes out wherever those children
+/// pass it on), and the graphline signals its end once, when all of its children have ended:
+/// the `ShutdownMicroprocess` (or `Shutdown`) it received on `control`, if any (remembered,
+/// as in Kamaelia), else a fresh `ProducerFinished` naming the graphline. Unless the user
+/// linked a child to `("self", "signal")`: then that child's signal is what emerges, and the
+/// graphline sends nothing of its own.
 ///
 /// A child that cannot be started then (its activation hook refused, say a Backplane whose
 /// name is taken, or someone activated it after the graphline was built) is reported as for
@@ -68,7 +75,8 @@ use crate::pipeline::{Wiring, activate_children, check_fresh, dir_word, give_up}
 /// a self box used both as an inbox and an outbox, or a standard one facing the wrong way; a
 /// box linked twice; a child already activated or adopted elsewhere.
 #[derive(Debug)]
-pub enum Graphline {}
+#[non_exhaustive]
+pub struct Graphline;
 
 impl Graphline {
     /// A builder: add named components, then linkages.
@@ -248,7 +256,7 @@ impl GraphlineBuilder {
         }
 
         // Who gets copies of control messages: children whose control nobody links to.
-        let targets: Vec<(Component, InboxRef<Signal>)> = if control.is_some() {
+        let targets: Vec<Target> = if control.is_some() {
             self.components
                 .iter()
                 .filter(|(name, _)| !self.links.iter().any(|(_, (tc, tb), _)| tc == name && tb == "control"))
@@ -261,37 +269,34 @@ impl GraphlineBuilder {
         Ok(b.run(move |ctx| async move {
             let started = activate_children(&ctx, &children);
             drop(children);
-            if let Err(failure) = started {
+            if started.is_err() {
                 // The children are stopped now: let none of their shutdowns slip out ahead of
                 // the graphline's own.
                 for l in &into_signal {
                     ctx.unlink(l);
                 }
-                give_up(&ctx, failure, &signal, None).await;
-                return;
             }
             drop(into_signal);
-            let mut remembered: Option<Signal> = None;
-            loop {
-                if let Some(control) = &control {
-                    while let Some(s) = control.try_recv() {
-                        if s.is_shutdown() {
-                            remembered = Some(s.clone());
-                        }
-                        for (child, r) in &targets {
-                            if !child.is_finished() {
-                                r.send(s.clone()).await;
-                            }
-                        }
-                    }
+            let Some(control) = control else {
+                // The user linked the graphline's control to a child: there is nothing to watch.
+                if let Err(failure) = started {
+                    return give_up(&ctx, failure, &signal, None).await;
                 }
-                if ctx.children_done() {
-                    break;
+                ctx.wait_for_children().await;
+                if !user_signal {
+                    signal.send(Signal::producer_finished_by(ctx.id())).await;
                 }
-                axon_core::pause().await;
+                return;
+            };
+            let mut family = Children::new(ctx.clone(), control, signal, None);
+            if let Err(failure) = started {
+                return family.give_up(failure).await;
             }
-            if !user_signal {
-                signal.send(remembered.unwrap_or_else(|| Signal::producer_finished_by(ctx.id()))).await;
+            let act = |s: &Signal| if s.is_shutdown() { Act::TellAndRemember } else { Act::Tell };
+            match family.run(&targets, act).await {
+                Ended::ChildrenDone if user_signal => family.close().await,
+                Ended::ChildrenDone => family.finish().await,
+                Ended::Stop(s) => family.stop(s).await,
             }
         }))
     }

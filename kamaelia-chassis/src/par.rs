@@ -6,7 +6,8 @@ use std::fmt;
 use axon_core::{Component, ComponentBuilder, Direction, Signal};
 
 use crate::ChassisError;
-use crate::pipeline::{Wiring, activate_children, check_fresh, give_up, pass_on_child_signals, require_standard};
+use crate::children::{Act, Children, Ended, activate_children};
+use crate::wiring::{Wiring, check_fresh, require_standard};
 
 /// What a [`Par`] does with a message arriving on its `control` (its policy's answer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,10 +31,20 @@ impl ParAction {
     }
 }
 
+impl From<ParAction> for Act {
+    fn from(a: ParAction) -> Act {
+        match a {
+            ParAction::Broadcast => Act::Tell,
+            ParAction::BroadcastAndStop => Act::TellAndStop,
+            ParAction::Ignore => Act::Ignore,
+        }
+    }
+}
+
 /// Kamaelia's `PAR`: runs its children side by side and merges what they send.
 ///
-/// `Par` is never a value: [`Par::new`] and [`Par::builder`] return the chassis as a
-/// [`Component`].
+/// The type names the chassis: [`Par::new`] and [`Par::builder`] build one and return it as
+/// an ordinary [`Component`].
 ///
 /// Boxes:
 /// - `inbox`: the first child's `inbox` type. Par reads nothing from it and forwards nothing:
@@ -49,10 +60,14 @@ impl ParAction {
 /// Configuration: [`policy`](ParBuilder::policy), a closure from a control message to a
 /// [`ParAction`]; the default is [`ParAction::default_policy`].
 ///
-/// Shutdown: a [`BroadcastAndStop`](ParAction::BroadcastAndStop) (by default, a
-/// `ShutdownMicroprocess`) makes Par stop at once and send that message on `signal`. If all
-/// children end on their own (a `ProducerFinished` is broadcast to them by default, so they
-/// drain and finish), Par sends one `ProducerFinished` naming itself when the last has ended.
+/// Shutdown: the chassis contract (see the [crate docs](crate)): every signal on `control`
+/// goes to the policy (by default a `Status` is broadcast, and comes out of Par's `signal` as
+/// the children pass it on), and Par signals its end once. A
+/// [`BroadcastAndStop`](ParAction::BroadcastAndStop) (by default, a `ShutdownMicroprocess`)
+/// makes Par stop at once, without waiting for the children (which are disowned and
+/// unlinked), and send that message on `signal`. If all children end on their own (a
+/// `ProducerFinished` is broadcast to them by default, so they drain and finish), Par sends
+/// one `ProducerFinished` naming itself when the last has ended.
 ///
 /// Differs from Kamaelia: a child's own `signal` does not pass through to Par's `signal`.
 /// In the original the first child to finish sends its `ProducerFinished` straight out, so
@@ -71,7 +86,8 @@ impl ParAction {
 /// Errors, from `build`, naming the culprit: no children; a child missing a standard box;
 /// children whose `outbox`es carry different types; a child already activated or adopted.
 #[derive(Debug)]
-pub enum Par {}
+#[non_exhaustive]
+pub struct Par;
 
 impl Par {
     /// A Par of `children` with the default policy.
@@ -158,39 +174,16 @@ impl ParBuilder {
         let mut policy = self.policy;
         let children = self.children;
         Ok(b.run(move |ctx| async move {
+            let mut family = Children::new(ctx.clone(), control, signal, Some(childsignal));
             let started = activate_children(&ctx, &children);
             drop(children);
             if let Err(failure) = started {
-                give_up(&ctx, failure, &signal, Some(&childsignal)).await;
-                return;
+                return family.give_up(failure).await;
             }
-            loop {
-                while let Some(s) = control.try_recv() {
-                    let action = policy(&s);
-                    if matches!(action, ParAction::Broadcast | ParAction::BroadcastAndStop) {
-                        for (child, r) in &targets {
-                            if !child.is_finished() {
-                                r.send(s.clone()).await;
-                            }
-                        }
-                    }
-                    if action == ParAction::BroadcastAndStop {
-                        pass_on_child_signals(&childsignal, &signal).await;
-                        for child in ctx.children() {
-                            ctx.remove_child(&child);
-                        }
-                        signal.send(s).await;
-                        return;
-                    }
-                }
-                pass_on_child_signals(&childsignal, &signal).await;
-                if ctx.children_done() {
-                    break;
-                }
-                axon_core::pause().await;
+            match family.run(&targets, |s| policy(s).into()).await {
+                Ended::Stop(s) => family.stop(s).await,
+                Ended::ChildrenDone => family.finish().await,
             }
-            pass_on_child_signals(&childsignal, &signal).await;
-            signal.send(Signal::producer_finished_by(ctx.id())).await;
         }))
     }
 }

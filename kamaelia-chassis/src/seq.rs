@@ -7,7 +7,8 @@ use std::io::Write;
 use axon_core::{Component, ComponentBuilder, Direction, InboxRef, Signal, link, unlink};
 
 use crate::ChassisError;
-use crate::pipeline::{StartFailure, activate_children, check_fresh, give_up, pass_on_child_signals, require_standard};
+use crate::children::{Act, Children, Ended, StartFailure, activate_children};
+use crate::wiring::{check_fresh, require_standard};
 
 /// One step of a [`Seq`]: a component to run, or a progress string to print.
 #[derive(Debug)]
@@ -38,8 +39,8 @@ impl From<String> for SeqItem {
 
 /// Kamaelia's `Seq`: runs its components one at a time, in order.
 ///
-/// `Seq` is never a value: [`Seq::new`] and [`Seq::builder`] return the chassis as a
-/// [`Component`].
+/// The type names the chassis: [`Seq::new`] and [`Seq::builder`] build one and return it as
+/// an ordinary [`Component`].
 ///
 /// Each component in turn is adopted, wired and activated: Seq's `inbox` passes through to
 /// its `inbox` and its `outbox` surfaces as Seq's `outbox`. Its `signal` feeds a private inbox,
@@ -62,15 +63,14 @@ impl From<String> for SeqItem {
 /// Configuration: [`output`](SeqBuilder::output), where progress strings go (stdout by
 /// default; a failed write is ignored, as progress is only informational).
 ///
-/// Shutdown: after the last item Seq sends `ProducerFinished` naming itself and ends. On
-/// `control`:
-/// - `ShutdownMicroprocess` (or `Shutdown`): passed to the current stage; Seq then stops at
-///   once (without waiting for the stage, whose wiring to Seq is removed) and sends it on
-///   `signal`; later items never run.
-/// - `ProducerFinished` (no more input): passed to the current stage; once that stage has
-///   ended, Seq skips the remaining items (they would wait for input that will never come)
-///   and sends that `ProducerFinished` on `signal`.
-/// - anything else: passed to the current stage.
+/// Shutdown: the chassis contract (see the [crate docs](crate)): signals on `control` go to
+/// the current stage, and Seq signals its end once, after the last item, with a
+/// `ProducerFinished` naming itself. Besides:
+/// - `ShutdownMicroprocess` (or `Shutdown`): Seq stops at once (without waiting for the
+///   stage, whose wiring to Seq is removed) and sends it on `signal`; later items never run.
+/// - `ProducerFinished` (no more input): once the current stage has ended, Seq skips the
+///   remaining items (they would wait for input that will never come) and sends that
+///   `ProducerFinished` on `signal`.
 ///
 /// Differs from Kamaelia: the original ignores `control`, so a Seq could not be stopped
 /// between or during stages; and it leaves a stage's `signal` unlinked, where Axon discards
@@ -87,7 +87,8 @@ impl From<String> for SeqItem {
 /// standard box; a component whose `inbox` or `outbox` type differs from the first's; a
 /// component already activated or adopted.
 #[derive(Debug)]
-pub enum Seq {}
+#[non_exhaustive]
+pub struct Seq;
 
 impl Seq {
     /// A Seq of `items`, printing progress strings to stdout.
@@ -190,6 +191,7 @@ impl SeqBuilder {
         }
         let mut output = self.output;
         Ok(b.run(move |ctx| async move {
+            let mut family = Children::new(ctx.clone(), control, signal, Some(childsignal));
             for step in steps {
                 let (child, child_control) = match step {
                     Step::Say(text) => {
@@ -220,40 +222,30 @@ impl SeqBuilder {
                 };
                 drop(me);
                 if let Err(failure) = started {
-                    give_up(&ctx, failure, &signal, Some(&childsignal)).await;
-                    return;
+                    return family.give_up(failure).await;
                 }
-                let mut finishing: Option<Signal> = None;
-                loop {
-                    while let Some(s) = control.try_recv() {
-                        if !child.is_finished() {
-                            child_control.send(s.clone()).await;
-                        }
-                        if s.is_shutdown() {
-                            pass_on_child_signals(&childsignal, &signal).await;
-                            ctx.remove_child(&child);
-                            signal.send(s).await;
-                            return;
-                        }
-                        if s.is_producer_finished() {
-                            finishing = Some(s);
-                        }
-                    }
-                    pass_on_child_signals(&childsignal, &signal).await;
-                    if child.is_finished() {
-                        break;
-                    }
-                    axon_core::pause().await;
-                }
-                pass_on_child_signals(&childsignal, &signal).await;
-                ctx.remove_child(&child);
-                if let Some(s) = finishing {
-                    signal.send(s).await;
-                    return;
+                match family.run(&[(child, child_control)], stage_act).await {
+                    Ended::Stop(s) => return family.stop(s).await,
+                    // A ProducerFinished was remembered: no more input for the later items.
+                    Ended::ChildrenDone if family.remembered().is_some() => return family.finish().await,
+                    Ended::ChildrenDone => {}
                 }
             }
-            signal.send(Signal::producer_finished_by(ctx.id())).await;
+            family.finish().await;
         }))
+    }
+}
+
+/// What Seq does with a signal on its `control`: every signal goes to the current stage; a
+/// shutdown then stops Seq at once; a `ProducerFinished` is Seq's end once the stage has
+/// ended.
+fn stage_act(s: &Signal) -> Act {
+    if s.is_shutdown() {
+        Act::TellAndStop
+    } else if s.is_producer_finished() {
+        Act::TellAndRemember
+    } else {
+        Act::Tell
     }
 }
 

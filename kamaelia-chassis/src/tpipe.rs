@@ -2,10 +2,11 @@
 
 use std::fmt;
 
-use axon_core::{Component, ComponentBuilder, Direction, Outbox, Signal};
+use axon_core::{Component, ComponentBuilder, Direction, Next, Outbox, Signal};
 
 use crate::ChassisError;
-use crate::pipeline::{Wiring, activate_children, check_fresh, give_up, pass_on_child_signals, require_box};
+use crate::children::{Children, activate_children};
+use crate::wiring::{Wiring, check_fresh, require_box};
 
 /// Where a [`TPipe`] sends an item that passes its condition.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,12 +40,14 @@ pub enum TPipeMode {
 /// `source` the child's `outbox` and `signal` are left unlinked, so what it sends waits in
 /// its own boxes (Axon would discard it).
 ///
-/// Shutdown, on `control`:
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)) for the data
+/// flowing through, and the chassis contract (see the [crate docs](crate)) for its child:
+/// each signal is also given to the child, and TPipe signals its end once:
 /// - `ProducerFinished`: the items already in `inbox` are handled, the message is passed to
 ///   the child, and once the child has ended (its last output injected, with `source`)
 ///   TPipe sends it on `signal` and stops.
 /// - `ShutdownMicroprocess` (or `Shutdown`): passed to the child; TPipe sends it on `signal`
-///   and stops at once.
+///   and stops at once, even while waiting for room to send an item (which is dropped).
 /// - anything else: to the child's `control` and out of `signal`, as in the original.
 ///
 /// If the child ends on its own, TPipe ends too (as the original), sending `ProducerFinished`
@@ -150,54 +153,50 @@ impl<T: Clone + Send + 'static> TPipe<T> {
             return Err(e);
         }
         Ok(b.run(move |ctx| async move {
+            let mut family = Children::new(ctx.clone(), io.control, io.signal, Some(child_signal));
             if let Err(failure) = activate_children(&ctx, std::slice::from_ref(&action)) {
-                give_up(&ctx, failure, &io.signal, None).await;
-                return;
+                return family.give_up(failure).await;
             }
-            let mut finishing: Option<Signal> = None;
+            // Once a ProducerFinished has come (after the inbox was drained), nothing more is read.
+            let mut finishing = false;
             loop {
-                while let Some(s) = io.control.try_recv() {
-                    let alive = !action.is_finished();
-                    if s.is_shutdown() {
-                        if alive {
-                            child_control.send(s.clone()).await;
-                        }
-                        io.signal.send(s).await;
-                        return;
-                    }
-                    if s.is_producer_finished() {
-                        while let Some(d) = io.inbox.try_recv() {
+                while let Some(next) = family.next((!finishing).then_some(&io.inbox)).await {
+                    match next {
+                        Next::Data(d) => {
                             let to_child = sink && condition(&d);
-                            pass_on(d, to_child, mode, &io.outbox, &child_in).await;
+                            // If a shutdown interrupts, it is handed out next.
+                            pass_on(&mut family, d, to_child, mode, &io.outbox, &child_in).await;
                         }
-                        if alive {
-                            child_control.send(s.clone()).await;
+                        Next::End(s) if s.is_shutdown() => {
+                            family.tell_through(&action, &child_control, &s).await;
+                            return family.stop(s).await;
                         }
-                        finishing.get_or_insert(s);
-                    } else {
-                        if alive {
-                            child_control.send(s.clone()).await;
+                        Next::End(s) => {
+                            family.tell_through(&action, &child_control, &s).await;
+                            family.remember(s);
+                            finishing = true;
                         }
-                        io.signal.send(s).await;
+                        Next::Other(s) => {
+                            family.tell_through(&action, &child_control, &s).await;
+                            family.watch().emit(s).await;
+                        }
                     }
                 }
-                if finishing.is_none() {
-                    while let Some(d) = io.inbox.try_recv() {
-                        let to_child = sink && condition(&d);
-                        pass_on(d, to_child, mode, &io.outbox, &child_in).await;
-                    }
-                }
+                let done = ctx.children_done();
+                // The child's output, with `source` (all of it, once the child has ended).
+                let mut interrupted = false;
                 while let Some(d) = child_out.try_recv() {
-                    io.outbox.send(d).await;
-                }
-                pass_on_child_signals(&child_signal, &io.signal).await;
-                if ctx.children_done() {
-                    while let Some(d) = child_out.try_recv() {
-                        io.outbox.send(d).await;
+                    if !family.send(&io.outbox, d).await {
+                        interrupted = true;
+                        break;
                     }
-                    pass_on_child_signals(&child_signal, &io.signal).await;
-                    io.signal.send(finishing.unwrap_or_else(|| Signal::producer_finished_by(ctx.id()))).await;
-                    return;
+                }
+                if interrupted {
+                    // The shutdown is handed out next.
+                    continue;
+                }
+                if done {
+                    return family.finish().await;
                 }
                 axon_core::pause().await;
             }
@@ -205,20 +204,19 @@ impl<T: Clone + Send + 'static> TPipe<T> {
     }
 }
 
-/// Sends one item on: out of `outbox`, to the child, or both, as the mode says.
+/// Sends one item on: out of `outbox`, to the child, or both, as the mode says. False if a
+/// shutdown interrupted it.
 async fn pass_on<T: Clone + Send + 'static>(
+    family: &mut Children,
     d: T,
     to_child: bool,
     mode: TPipeMode,
     outbox: &Outbox<T>,
     child_in: &Outbox<T>,
-) {
+) -> bool {
     match (mode, to_child) {
-        (TPipeMode::Split, true) => {
-            outbox.send(d.clone()).await;
-            child_in.send(d).await;
-        }
-        (TPipeMode::Route, true) => child_in.send(d).await,
-        (_, false) => outbox.send(d).await,
+        (TPipeMode::Split, true) => family.send(outbox, d.clone()).await && family.send(child_in, d).await,
+        (TPipeMode::Route, true) => family.send(child_in, d).await,
+        (_, false) => family.send(outbox, d).await,
     }
 }

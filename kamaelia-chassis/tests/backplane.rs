@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use axon_core::{
-    ActivateError, Component, ComponentBuilder, ComponentState, LinkKind, Received, Scheduler, Signal, link, pause,
+    ActivateError, Component, ComponentBuilder, ComponentState, ControlWatch, LinkKind, Next, Scheduler, Signal,
+    SignalPolicy, link, pause,
 };
 use kamaelia_chassis::{Backplane, PlugSplitter, PublishTo, SplitterConfig, SubscribeTo, SubscriberPolicy};
 
@@ -31,27 +32,30 @@ impl<T: Clone> Collector<T> {
 
 /// A consumer whose inbox holds at most `capacity` messages. If `gated`, it reads nothing
 /// from its inbox until something arrives on its `gate` inbox (a subscriber that stalls).
-/// On a terminal signal it records what its inbox still holds, then stops.
+/// It records every signal; on a terminal one it records what its inbox still holds, passes
+/// the signal on and stops.
 fn collector<T: Send + 'static>(capacity: Option<usize>, gated: bool) -> Collector<T> {
     let mut b = ComponentBuilder::new("Collector");
     let inbox = match capacity {
         Some(n) => b.inbox_with_capacity::<T>("inbox", n),
         None => b.inbox::<T>("inbox"),
     };
-    let control = b.control();
+    let (control, signal) = (b.control(), b.signal());
     let gate = b.inbox::<()>("gate");
     let data: Log<T> = Arc::default();
     let signals: Log<Signal> = Arc::default();
     let (d, s) = (data.clone(), signals.clone());
     let component = b.run(move |_| async move {
+        // Delivered, to be recorded (nothing downstream listens to its signal).
+        let mut watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
         let mut open = !gated;
         loop {
-            while let Some(sig) = control.try_recv() {
+            while let Some(sig) = watch.try_signal() {
                 let end = sig.is_terminal();
-                s.lock().unwrap().push(sig);
+                s.lock().unwrap().push(sig.clone());
                 if end {
                     d.lock().unwrap().extend(inbox.drain());
-                    return;
+                    return watch.finish(sig).await;
                 }
             }
             if gate.try_recv().is_some() {
@@ -74,14 +78,16 @@ fn fast<T: Send + 'static>() -> Collector<T> {
 /// Sends `items` one by one (counting the sends that completed), then ProducerFinished.
 fn source<T: Send + 'static>(items: Vec<T>, sent: Arc<AtomicUsize>) -> Component {
     let mut b = ComponentBuilder::new("Source");
-    let outbox = b.outbox::<T>("outbox");
-    let signal = b.signal();
+    let (control, outbox, signal) = (b.control(), b.outbox::<T>("outbox"), b.signal());
     b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(control, signal);
         for x in items {
-            outbox.send(x).await;
+            if let Err(stop) = watch.send(&outbox, x).await {
+                return watch.finish(stop.signal).await;
+            }
             sent.fetch_add(1, Ordering::SeqCst);
         }
-        signal.send(Signal::producer_finished_by(ctx.id())).await;
+        watch.finish(Signal::producer_finished_by(ctx.id())).await;
     })
 }
 
@@ -674,20 +680,24 @@ fn on_a_multi_thread_scheduler_every_subscriber_gets_every_message_in_order() {
     let mut parts = vec![bp.clone()];
     let publishers_done = Arc::new(AtomicUsize::new(0));
     let all_published = Arc::new(AtomicBool::new(false));
-    // A referee: counts the publishers' ProducerFinished, then finishes the backplane.
+    // A referee: counts the publishers' ProducerFinished (its data: their signals fan in to
+    // its inbox), then finishes the backplane.
     let mut b = ComponentBuilder::new("Referee");
-    let io = b.standard::<(), ()>();
+    let io = b.standard::<Signal, ()>();
     let (done, flag) = (publishers_done.clone(), all_published.clone());
     let referee = b.run(move |_| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         while done.load(Ordering::SeqCst) < 3 {
-            if let Received::Control(s) = io.inbox.recv_with_control(&io.control).await {
-                if s.is_producer_finished() {
+            match watch.next(&io.inbox).await {
+                Next::Data(s) if s.is_producer_finished() => {
                     done.fetch_add(1, Ordering::SeqCst);
                 }
+                Next::End(s) => return watch.finish(s).await,
+                Next::Data(_) | Next::Other(_) => {}
             }
         }
         flag.store(true, Ordering::SeqCst);
-        io.signal.send(Signal::producer_finished()).await;
+        watch.finish(Signal::producer_finished()).await;
     });
     link((&referee, "signal"), (&bp, "control")).unwrap();
     let mut referee_feeds = Vec::new();
@@ -699,9 +709,9 @@ fn on_a_multi_thread_scheduler_every_subscriber_gets_every_message_in_order() {
         referee_feeds.push(publ.clone());
         parts.extend([src, publ]);
     }
-    // Fan-in: every publisher's echoed signal reaches the referee's control.
+    // Fan-in: every publisher's echoed signal reaches the referee's inbox.
     for publ in &referee_feeds {
-        link((publ, "signal"), (&referee, "control")).unwrap();
+        link((publ, "signal"), (&referee, "inbox")).unwrap();
     }
     let mut cols = Vec::new();
     for i in 0..4 {

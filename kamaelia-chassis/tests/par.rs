@@ -2,7 +2,9 @@
 
 mod common;
 
-use axon_core::{ComponentBuilder, ComponentState, LinkErrorKind, LinkKind, Scheduler, Signal};
+use axon_core::{
+    ComponentBuilder, ComponentState, ControlWatch, LinkErrorKind, LinkKind, Next, Scheduler, Signal, SignalPolicy,
+};
 use common::*;
 use kamaelia_chassis::{ChassisError, Par, ParAction, Pipeline};
 
@@ -138,8 +140,9 @@ fn a_childs_non_terminal_signals_come_out_of_par() {
     let mut b = ComponentBuilder::new("Chatty");
     let io = b.standard::<u32, u32>();
     let chatty = b.run(move |ctx| async move {
-        io.signal.send(Signal::Status("halfway".into())).await;
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        watch.emit(Signal::Status("halfway".into())).await;
+        watch.finish(Signal::producer_finished_by(ctx.id())).await;
     });
     let p = Par::new([chatty]).unwrap();
     let probe = Probe::<u32>::on(&p);
@@ -235,4 +238,45 @@ fn a_child_that_refuses_to_start_is_reported_and_par_stops_the_others_and_ends()
     assert!(later.parent().is_none() && bad.parent().is_none());
     assert!(sched.panics().is_empty(), "{:?}", sched.panics());
     assert_eq!(sched.live(), 0);
+}
+
+/// Broadcasting waits for room in a child's full `control` (a bounded one here) and goes on
+/// once the child reads: Par is woken by the room, and every signal reaches the child in
+/// order.
+#[test]
+fn broadcasting_to_a_full_control_waits_for_room_and_goes_on_when_the_child_reads() {
+    let mut b = ComponentBuilder::new("SlowListener");
+    let io = b.standard::<u32, u32>();
+    io.control.set_capacity(Some(1));
+    let gate = b.inbox::<()>("gate");
+    let heard = Log::new();
+    let log = heard.clone();
+    let slow = b.run(move |_| async move {
+        gate.recv().await;
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Other(s) => log.push(s.axon_name().to_string()),
+                Next::End(s) => break s,
+                Next::Data(_) => {}
+            }
+        };
+        log.push(end.axon_name().to_string());
+        watch.finish(end).await;
+    });
+    let p = Par::new([slow.clone()]).unwrap();
+    let probe = Probe::<u32>::on(&p);
+    let sched = Scheduler::new();
+    sched.activate(&p).unwrap();
+    sched.run_until_idle();
+    for s in [Signal::Status("one".into()), Signal::Status("two".into()), Signal::producer_finished()] {
+        put(&p, "control", s);
+    }
+    sched.run_until_idle();
+    assert!(heard.get().is_empty() && !p.is_finished(), "the child's control holds one; Par waits");
+    put(&slow, "gate", ());
+    sched.run_until_idle();
+    assert_eq!(heard.get(), ["status", "status", "producerFinished"]);
+    assert!(slow.is_finished() && p.is_finished());
+    assert_eq!(names(&probe.signals()), ["producerFinished"]);
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use axon_core::{ComponentBuilder, ComponentState, LinkErrorKind, LinkKind, Received, Scheduler, Signal};
+use axon_core::{ComponentBuilder, ComponentState, ControlWatch, LinkErrorKind, LinkKind, Next, Scheduler, Signal};
 use common::*;
 use kamaelia_chassis::{Backplane, ChassisError, Pipeline, TPipe};
 
@@ -94,12 +94,7 @@ fn a_snapshot_shows_the_pipeline_its_children_and_its_passthroughs() {
     let src = source(vec!["a".to_string()]);
     let mut b = ComponentBuilder::new("Len");
     let io = b.standard::<String, usize>();
-    let len = b.run(move |_| async move {
-        loop {
-            let s = io.inbox.recv().await;
-            io.outbox.send(s.len()).await;
-        }
-    });
+    let len = b.run(|_| io.transform(|s| Some(s.len())));
     let p = Pipeline::new([src.clone(), len.clone()]).unwrap();
     let sched = Scheduler::new();
     sched.activate(&p).unwrap();
@@ -146,23 +141,24 @@ fn a_circular_pipeline_loops_until_a_child_finishes_and_then_ends() {
     let io = b.standard::<u32, u32>();
     let log = seen.clone();
     let counter = b.run(move |ctx| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(n) if n >= 5 => {
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(n) if n >= 5 => {
                     log.push(n);
-                    io.signal.send(Signal::producer_finished_by(ctx.id())).await;
-                    return;
+                    break Signal::producer_finished_by(ctx.id());
                 }
-                Received::Data(n) => {
+                Next::Data(n) => {
                     log.push(n);
-                    io.outbox.send(n + 1).await;
+                    if let Err(stop) = watch.send(&io.outbox, n + 1).await {
+                        break stop.signal;
+                    }
                 }
-                Received::Control(s) => {
-                    io.signal.send(s).await;
-                    return;
-                }
+                Next::Other(_) => {}
+                Next::End(s) => break s,
             }
-        }
+        };
+        watch.finish(end).await;
     });
     let p = Pipeline::builder().child(counter).child(times(1)).child(times(1)).circular(true).build().unwrap();
     let probe = Probe::<u32>::on(&p);
@@ -191,22 +187,20 @@ fn box_sizes_bound_the_whole_pipeline_between_a_fast_source_and_a_slow_sink() {
     let io = b.standard::<u32, ()>();
     let log = received.clone();
     let sink = b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(n) => {
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(n) => {
                     log.push(n);
                     for _ in 0..3 {
                         axon_core::yield_now().await;
                     }
                 }
-                Received::Control(_) => {
-                    for n in io.inbox.drain() {
-                        log.push(n);
-                    }
-                    return;
-                }
+                Next::Other(_) => {}
+                Next::End(s) => break s,
             }
-        }
+        };
+        watch.finish(end).await;
     });
     let middle = times(1);
     let p = Pipeline::builder()

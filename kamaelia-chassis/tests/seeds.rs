@@ -9,7 +9,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use axon_core::stm::Store;
-use axon_core::{Component, ComponentBuilder, Received, Scheduler, Signal, StandardBoxes, link};
+use axon_core::{
+    Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Scheduler, Signal, SignalPolicy, link,
+};
 use kamaelia_chassis::{Backplane, Graphline, Par, Pipeline, PublishTo, Seq, SubscribeTo};
 use kamaelia_util::{
     Balancer, Chooser, Clock, DataSource, PureTransformer, Sort, TimedShutdown, TriggeredSource, TwoWaySplitter,
@@ -205,33 +207,57 @@ const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("bob", "alice", "re: lunch?", "Yes please."),
 ];
 
-/// Reads one line from the stage's input (without its line ending), or returns the terminal
-/// signal that ended the input.
-async fn read_line(io: &StandardBoxes<String, String>) -> Result<String, Signal> {
-    loop {
-        match io.inbox.recv_with_control(&io.control).await {
-            Received::Data(line) => return Ok(line.trim_end().to_string()),
-            Received::Control(s) if s.is_terminal() => return Err(s),
-            Received::Control(_) => {}
+/// A stage's boxes: its input, its output, and its control watched.
+struct Stage {
+    inbox: Inbox<String>,
+    outbox: Outbox<String>,
+    watch: ControlWatch,
+}
+
+impl Stage {
+    fn new(b: &mut ComponentBuilder) -> Self {
+        let io = b.standard::<String, String>();
+        Stage { inbox: io.inbox, outbox: io.outbox, watch: ControlWatch::new(io.control, io.signal) }
+    }
+
+    /// Reads one line (without its line ending), or returns the terminal signal that ended
+    /// the input.
+    async fn read_line(&mut self) -> Result<String, Signal> {
+        loop {
+            match self.watch.next(&self.inbox).await {
+                Next::Data(line) => return Ok(line.trim_end().to_string()),
+                Next::Other(_) => {}
+                Next::End(s) => return Err(s),
+            }
         }
+    }
+
+    /// Writes `text`, or returns the shutdown that interrupted the wait for room.
+    async fn write(&mut self, text: impl Into<String>) -> Result<(), Signal> {
+        Ok(self.watch.send(&self.outbox, text.into()).await?)
+    }
+
+    /// Ends the stage, passing `end` on.
+    async fn end(self, end: Signal) {
+        self.watch.finish(end).await;
     }
 }
 
 /// The login stage: asks for a user name, stores it as `"user"` in the shared session, ends.
 fn login(session: Store<String>) -> Component {
     let mut b = ComponentBuilder::new("Login");
-    let io = b.standard::<String, String>();
+    let mut stage = Stage::new(&mut b);
     b.run(move |ctx| async move {
-        io.outbox.send("login: ".into()).await;
-        match read_line(&io).await {
-            Ok(user) => {
-                let mut var = session.usevar("user").expect("no other stage is using the session");
-                var.set(user);
-                var.commit().expect("no other stage is using the session");
-                io.signal.send(Signal::producer_finished_by(ctx.id())).await;
-            }
-            Err(s) => io.signal.send(s).await,
-        }
+        let run = async {
+            stage.write("login: ").await?;
+            let user = stage.read_line().await?;
+            let mut var = session.usevar("user").expect("no other stage is using the session");
+            var.set(user);
+            var.commit().expect("no other stage is using the session");
+            Ok(Signal::producer_finished_by(ctx.id()))
+        };
+        let end = run.await.unwrap_or_else(|s: Signal| s);
+        stage.end(end).await;
     })
 }
 
@@ -239,33 +265,31 @@ fn login(session: Store<String>) -> Component {
 /// asks which to read (if there are any), shows it, says goodbye, ends.
 fn message_reader(session: Store<String>) -> Component {
     let mut b = ComponentBuilder::new("MessageReader");
-    let io = b.standard::<String, String>();
+    let mut stage = Stage::new(&mut b);
     b.run(move |ctx| async move {
-        let var = session.usevar("user").expect("no other stage is using the session");
-        let user = var.get().cloned().unwrap_or_default();
-        let mine: Vec<_> = MESSAGES.iter().filter(|m| m.0 == user).collect();
-        let plural = if mine.len() == 1 { "" } else { "s" };
-        io.outbox.send(format!("Welcome, {user}. You have {} message{plural}.\n", mine.len())).await;
-        for (i, (_, from, subject, _)) in mine.iter().enumerate() {
-            io.outbox.send(format!("  {}. {subject} (from {from})\n", i + 1)).await;
-        }
-        if !mine.is_empty() {
-            io.outbox.send("read which? ".into()).await;
-            let choice = match read_line(&io).await {
-                Ok(choice) => choice,
-                Err(s) => {
-                    io.signal.send(s).await;
-                    return;
-                }
-            };
-            let reply = match choice.parse::<usize>().ok().and_then(|n| mine.get(n.wrapping_sub(1))) {
-                Some((_, from, _, body)) => format!("From {from}: {body}\n"),
-                None => format!("There is no message {choice}.\n"),
-            };
-            io.outbox.send(reply).await;
-        }
-        io.outbox.send(format!("Goodbye, {user}.\n")).await;
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        let run = async {
+            let var = session.usevar("user").expect("no other stage is using the session");
+            let user = var.get().cloned().unwrap_or_default();
+            let mine: Vec<_> = MESSAGES.iter().filter(|m| m.0 == user).collect();
+            let plural = if mine.len() == 1 { "" } else { "s" };
+            stage.write(format!("Welcome, {user}. You have {} message{plural}.\n", mine.len())).await?;
+            for (i, (_, from, subject, _)) in mine.iter().enumerate() {
+                stage.write(format!("  {}. {subject} (from {from})\n", i + 1)).await?;
+            }
+            if !mine.is_empty() {
+                stage.write("read which? ").await?;
+                let choice = stage.read_line().await?;
+                let reply = match choice.parse::<usize>().ok().and_then(|n| mine.get(n.wrapping_sub(1))) {
+                    Some((_, from, _, body)) => format!("From {from}: {body}\n"),
+                    None => format!("There is no message {choice}.\n"),
+                };
+                stage.write(reply).await?;
+            }
+            stage.write(format!("Goodbye, {user}.\n")).await?;
+            Ok(Signal::producer_finished_by(ctx.id()))
+        };
+        let end = run.await.unwrap_or_else(|s: Signal| s);
+        stage.end(end).await;
     })
 }
 
@@ -277,25 +301,25 @@ fn scripted_user(script: &[&str], transcript: Arc<Mutex<String>>) -> Component {
     let mut b = ComponentBuilder::new("User");
     let io = b.standard::<String, String>();
     b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(text) => {
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(text) => {
                     transcript.lock().unwrap().push_str(&text);
                     if text.ends_with(": ") || text.ends_with("? ") {
                         if let Some(line) = script.pop() {
                             transcript.lock().unwrap().push_str(&line);
-                            io.outbox.send(line).await;
+                            if let Err(stop) = watch.send(&io.outbox, line).await {
+                                break stop.signal;
+                            }
                         }
                     }
                 }
-                Received::Control(s) if s.is_terminal() => {
-                    transcript.lock().unwrap().extend(io.inbox.drain());
-                    io.signal.send(s).await;
-                    return;
-                }
-                Received::Control(_) => {}
+                Next::Other(_) => {}
+                Next::End(s) => break s,
             }
-        }
+        };
+        watch.finish(end).await;
     })
 }
 
@@ -463,22 +487,22 @@ fn round_counter(rounds: usize) -> Component {
     let mut b = ComponentBuilder::new("RoundCounter");
     let io = b.standard::<u64, u64>();
     b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         let mut passed = 0;
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(v) if passed < rounds => {
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(v) if passed < rounds => {
                     passed += 1;
-                    io.outbox.send(v).await;
+                    if let Err(stop) = watch.send(&io.outbox, v).await {
+                        break stop.signal;
+                    }
                 }
-                Received::Data(_) => break,
-                Received::Control(s) if s.is_terminal() => {
-                    io.signal.send(s).await;
-                    return;
-                }
-                Received::Control(_) => {}
+                Next::Data(_) => break Signal::producer_finished_by(ctx.id()),
+                Next::Other(_) => {}
+                Next::End(s) => break s,
             }
-        }
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        };
+        watch.finish(end).await;
     })
 }
 
@@ -647,19 +671,21 @@ fn recorder<T: Clone + Send + 'static>() -> (Component, Record<T>) {
     let mut b = ComponentBuilder::new("Recorder");
     let io = b.standard::<T, ()>();
     let sink = b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(v) => items.lock().unwrap().push(v),
-                Received::Control(s) => {
+        // Delivered, to be recorded, then passed on as the default policy would.
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(v) => items.lock().unwrap().push(v),
+                Next::Other(s) => {
                     signals.lock().unwrap().push(s.clone());
-                    if s.is_terminal() {
-                        items.lock().unwrap().extend(io.inbox.drain());
-                        io.signal.send(s).await;
-                        return;
-                    }
+                    watch.emit(s).await;
                 }
+                Next::End(s) => break s,
             }
-        }
+        };
+        signals.lock().unwrap().push(end.clone());
+        items.lock().unwrap().extend(io.inbox.drain());
+        watch.finish(end).await;
     });
     (sink, record)
 }

@@ -9,7 +9,8 @@ use std::thread;
 use std::time::Duration;
 
 use axon_core::{
-    Component, ComponentBuilder, ComponentInfo, Inbox, LinkKind, Received, Scheduler, Signal, Snapshot, link,
+    Component, ComponentBuilder, ComponentInfo, ControlWatch, Inbox, LinkKind, Next, Scheduler, Signal, SignalPolicy,
+    Snapshot, link,
 };
 
 /// Far longer than any of these systems needs; only reached if `run` hangs.
@@ -59,19 +60,21 @@ pub(crate) fn names(signals: &[Signal]) -> Vec<&'static str> {
 }
 
 /// A producer: sends `items` on `outbox`, then `ProducerFinished` naming itself. On a
-/// shutdown signal it stops early and passes the signal on.
+/// terminal signal it stops early and passes the signal on.
 pub(crate) fn source<T: Clone + Send + 'static>(items: Vec<T>) -> Component {
     let mut b = ComponentBuilder::new("Source");
     let io = b.standard::<(), T>();
     b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         for item in items {
-            if let Some(s) = io.control.try_recv().filter(Signal::is_terminal) {
-                io.signal.send(s).await;
-                return;
+            if let Some(s) = watch.check().or_else(|| watch.take_finished()) {
+                return watch.finish(s).await;
             }
-            io.outbox.send(item).await;
+            if let Err(stop) = watch.send(&io.outbox, item).await {
+                return watch.finish(stop.signal).await;
+            }
         }
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        watch.finish(Signal::producer_finished_by(ctx.id())).await;
     })
 }
 
@@ -82,90 +85,107 @@ pub(crate) fn logged_source(tag: &'static str, items: Vec<u32>, log: &Log<String
     let mut b = ComponentBuilder::new("LoggedSource");
     let io = b.standard::<(), u32>();
     b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         log.push(format!("start {tag}"));
         for item in items {
-            io.outbox.send(item).await;
+            if let Err(stop) = watch.send(&io.outbox, item).await {
+                return watch.finish(stop.signal).await;
+            }
         }
         log.push(format!("end {tag}"));
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        watch.finish(Signal::producer_finished_by(ctx.id())).await;
     })
 }
 
-/// A transformer multiplying by `k`, following the contract: on `ProducerFinished` it
-/// drains its inbox, passes the signal on and stops; on a shutdown it passes it on and stops
-/// at once; other control messages are recorded in `controls` (by Axon name) and ignored.
+/// A transformer multiplying by `k`, following the contract (drain on `ProducerFinished`,
+/// stop at once on a shutdown, pass other signals on), that records every control message
+/// it receives in `controls` (by Axon name).
 pub(crate) fn times_logged(k: u32, controls: &Log<String>) -> Component {
     let controls = controls.clone();
     let mut b = ComponentBuilder::new("Times");
     let io = b.standard::<u32, u32>();
     b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(n) => io.outbox.send(n * k).await,
-                Received::Control(s) => {
-                    controls.push(s.axon_name().to_string());
-                    if s.is_producer_finished() {
-                        let rest: Vec<u32> = io.inbox.drain().collect();
-                        for n in rest {
-                            io.outbox.send(n * k).await;
-                        }
-                    }
-                    if s.is_terminal() {
-                        io.signal.send(s).await;
-                        return;
+        // Delivered, to be recorded; then passed on as the default policy would.
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(n) => {
+                    if let Err(stop) = watch.send(&io.outbox, n * k).await {
+                        break stop.signal;
                     }
                 }
+                Next::Other(s) => {
+                    controls.push(s.axon_name().to_string());
+                    watch.emit(s).await;
+                }
+                Next::End(s) => break s,
             }
-        }
+        };
+        controls.push(end.axon_name().to_string());
+        watch.finish(end).await;
     })
 }
 
-/// [`times_logged`] without a record.
+/// A transformer multiplying by `k`, on the driver.
 pub(crate) fn times(k: u32) -> Component {
-    times_logged(k, &Log::new())
+    let mut b = ComponentBuilder::new("Times");
+    let io = b.standard::<u32, u32>();
+    b.run(move |_| io.transform(move |n| Some(n * k)))
 }
 
-/// Passes on its first `n` items, then sends `ProducerFinished` naming itself and ends.
+/// Passes on its first `n` items, then sends `ProducerFinished` naming itself and ends (or
+/// ends earlier, as the contract says).
 pub(crate) fn take(n: usize) -> Component {
     let mut b = ComponentBuilder::new("Take");
     let io = b.standard::<u32, u32>();
     b.run(move |ctx| async move {
-        for _ in 0..n {
-            let x = io.inbox.recv().await;
-            io.outbox.send(x).await;
-        }
-        io.signal.send(Signal::producer_finished_by(ctx.id())).await;
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        let mut left = n;
+        let end = loop {
+            if left == 0 {
+                break Signal::producer_finished_by(ctx.id());
+            }
+            match watch.next(&io.inbox).await {
+                Next::Data(x) => {
+                    left -= 1;
+                    if let Err(stop) = watch.send(&io.outbox, x).await {
+                        break stop.signal;
+                    }
+                }
+                Next::Other(_) => {}
+                Next::End(s) => break s,
+            }
+        };
+        watch.finish(end).await;
     })
 }
 
 /// A sink recording what it receives in `items` and the signals in `signals`; it stops on a
-/// terminal signal (draining first on `ProducerFinished`) and passes it on.
+/// terminal signal (draining first on `ProducerFinished`) and passes it on, as it does the
+/// others.
 pub(crate) fn collector(items: &Log<u32>, signals: &Log<String>) -> Component {
     let (items, signals) = (items.clone(), signals.clone());
     let mut b = ComponentBuilder::new("Collector");
     let io = b.standard::<u32, u32>();
     b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(n) => items.push(n),
-                Received::Control(s) => {
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(n) => items.push(n),
+                Next::Other(s) => {
                     signals.push(s.axon_name().to_string());
-                    if s.is_producer_finished() {
-                        for n in io.inbox.drain() {
-                            items.push(n);
-                        }
-                    }
-                    if s.is_terminal() {
-                        io.signal.send(s).await;
-                        return;
-                    }
+                    watch.emit(s).await;
                 }
+                Next::End(s) => break s,
             }
-        }
+        };
+        signals.push(end.axon_name().to_string());
+        watch.finish(end).await;
     })
 }
 
-/// A component that reads its inbox for ever and never looks at `control`.
+/// A component that reads its inbox for ever and never looks at `control`: deliberately
+/// outside the contract, to show a chassis does not depend on its children keeping it.
 pub(crate) fn stubborn() -> Component {
     let mut b = ComponentBuilder::new("Stubborn");
     let io = b.standard::<u32, u32>();
@@ -194,19 +214,19 @@ pub(crate) fn refuser<I: Send + 'static, O: Send + 'static>(reason: &'static str
 }
 
 /// A component that sends `Status("hello")` on `signal` as soon as it runs, then waits for a
-/// terminal control message, passes it on and stops.
+/// terminal control message, passes it on and stops (ignoring any data).
 pub(crate) fn greeter() -> Component {
     let mut b = ComponentBuilder::new("Greeter");
     let io = b.standard::<u32, u32>();
     b.run(move |_| async move {
-        io.signal.send(Signal::Status("hello".into())).await;
-        loop {
-            let s = io.control.recv().await;
-            if s.is_terminal() {
-                io.signal.send(s).await;
-                return;
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        watch.emit(Signal::Status("hello".into())).await;
+        let end = loop {
+            if let Next::End(s) = watch.next(&io.inbox).await {
+                break s;
             }
-        }
+        };
+        watch.finish(end).await;
     })
 }
 
