@@ -224,7 +224,7 @@ pub fn tty_system(target: &Target, outcome: Outcome) -> Result<Component, Chassi
 ///
 /// Shutdown: the standard contract ([`ControlWatch`]): it ends when the display does (a
 /// terminal signal). Policy [`SignalPolicy::Deliver`]: it acts on `ErrorInformation`, then
-/// passes every other signal on.
+/// passes each signal on.
 pub fn display_watcher(outcome: Outcome, system_control: axon_core::InboxRef<Signal>) -> Component {
     let mut b = ComponentBuilder::new("DisplayWatcher");
     let io = b.standard::<(), ()>();

@@ -284,10 +284,11 @@ macro_rules! text_options {
 /// - `display_signal: DisplayRequest`: requests to the display (Kamaelia's `_pygame`).
 ///
 /// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
-/// `ProducerFinished` it shows what is already in `inbox` first. When its window is closed it sends its own `ShutdownMicroprocess` and stops. Either way it
-/// gives its surface back to the display. If the display refuses a surface (no `$DISPLAY`,
-/// say) it sends `ErrorInformation` and goes on without a window, still consuming its inbox,
-/// so the system it is part of does not stall.
+/// `ProducerFinished` it shows what is already in `inbox` first. When its window is closed it
+/// sends its own `ShutdownMicroprocess` and stops. Either way it gives its surface back to the
+/// display. If the display refuses a surface (no `$DISPLAY`, say) it sends `ErrorInformation`
+/// and goes on without a window, still consuming its inbox, so the system it is part of does
+/// not stall.
 ///
 /// Differs from Kamaelia: the original always sends its own `shutdownMicroprocess`, and drops
 /// what is still in its inbox on `producerFinished`; here the signal that ended it is passed
@@ -391,7 +392,7 @@ impl Shown {
                 Some(Next::Other(_)) | None => break,
             }
         }
-        if n > 0 || end.as_ref().is_some_and(Signal::is_producer_finished) {
+        if n > 0 {
             self.client.show(&mut self.watch, self.pane.render()).await?;
         }
         match end {

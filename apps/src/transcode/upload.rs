@@ -396,7 +396,13 @@ impl Run<'_> {
     fn take(&mut self) {
         while let Some(next) = self.watch.try_next(&self.inbox) {
             match next {
-                Next::Data(m) => self.message(m),
+                Next::Data(m) => {
+                    self.message(m);
+                    // A shutdown met while sending what it led to: stop taking.
+                    if self.shutdown.is_some() {
+                        return;
+                    }
+                }
                 Next::Other(s) => {
                     if job_control(&s) == Some(JobControl::Abort) {
                         self.abort();
