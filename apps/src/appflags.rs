@@ -27,7 +27,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use axon_core::{Component, ComponentBuilder, InboxRef, SchedulerHandle, Signal};
+use axon_core::{Component, ComponentBuilder, ControlWatch, InboxRef, Next, SchedulerHandle, Signal, SignalPolicy};
 use kamaelia_chassis::Pipeline;
 use kamaelia_net::TcpClient;
 use kamaelia_util::{Introspector, PureTransformer};
@@ -190,28 +190,34 @@ fn lifeline(name: &str, app: &[Component], extras: &[Component]) -> Component {
 
 /// Follows the topology stream's `signal`: reports a failure on stderr and, when the
 /// connection ends by itself, stops the introspector (nothing would read what it sends).
+///
+/// Shutdown: the standard contract ([`ControlWatch`]). Policy [`SignalPolicy::Deliver`]: the
+/// stream's signals are what it reads; it is their last reader, so they are not passed on.
 fn stream_reporter(target: Target, pipeline_control: InboxRef<Signal>) -> Component {
     let mut b = ComponentBuilder::new("IntrospectReporter");
-    let control = b.control();
+    let io = b.standard::<(), ()>();
     b.run(move |_ctx| async move {
-        loop {
-            let sig = control.recv().await;
-            match &sig {
-                Signal::ErrorInformation { message, .. } => {
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Other(Signal::ErrorInformation { message, .. }) => {
                     let _ = writeln!(std::io::stderr().lock(), "introspect: {message}");
                 }
-                Signal::ProducerFinished { message, .. } => {
-                    let how = message.as_deref().unwrap_or("ended");
-                    let _ = writeln!(
-                        std::io::stderr().lock(),
-                        "introspect: the topology stream to {target} stopped: {how}"
-                    );
-                    let _ = pipeline_control.try_send(Signal::ShutdownMicroprocess);
-                    return;
+                Next::End(end) => {
+                    if let Signal::ProducerFinished { message, .. } = &end {
+                        let how = message.as_deref().unwrap_or("ended");
+                        let _ = writeln!(
+                            std::io::stderr().lock(),
+                            "introspect: the topology stream to {target} stopped: {how}"
+                        );
+                        // Control inboxes are unbounded: this is never refused for room.
+                        let _ = pipeline_control.try_send(Signal::ShutdownMicroprocess);
+                    }
+                    break end;
                 }
-                s if s.is_shutdown() => return,
-                _ => {}
+                Next::Other(_) | Next::Data(()) => {}
             }
-        }
+        };
+        watch.finish(end).await;
     })
 }

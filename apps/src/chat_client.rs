@@ -25,7 +25,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axon_core::{Component, ComponentBuilder, Received, Signal};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Signal, SignalPolicy};
 use kamaelia_chassis::{ChassisError, Graphline, Pipeline};
 use kamaelia_net::{CONNECTION_REFUSED, PEER_CLOSED, TcpClient};
 use kamaelia_ui::{Display, Rgb, TextDisplayer, Textbox};
@@ -78,8 +78,11 @@ impl Outcome {
 /// reports on stderr what the [`TcpClient`]'s `signal` (linked to its `control`) says:
 /// `ErrorInformation` (a failed connect, a socket error) is printed and recorded in the
 /// [`Outcome`]; the end of the connection is printed (`the server closed the connection`,
-/// or the reason). Terminal signals are then passed on after the bytes already received;
-/// other signals are passed on.
+/// or the reason).
+///
+/// Shutdown: the standard contract ([`ControlWatch`]): on `ProducerFinished` the bytes
+/// already received go out first. Policy [`SignalPolicy::Deliver`]: it reads the other
+/// signals (for `ErrorInformation`), then passes each on.
 pub struct Report;
 
 impl Report {
@@ -89,37 +92,37 @@ impl Report {
         let mut b = ComponentBuilder::new("Report");
         let io = b.standard::<Vec<u8>, Vec<u8>>();
         b.run(move |_ctx| async move {
-            loop {
-                match io.inbox.recv_with_control(&io.control).await {
-                    Received::Data(bytes) => io.outbox.send(bytes).await,
-                    Received::Control(s) if s.is_terminal() => {
-                        for bytes in io.inbox.drain().collect::<Vec<_>>() {
-                            io.outbox.send(bytes).await;
+            let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+            let end = loop {
+                match watch.next(&io.inbox).await {
+                    Next::Data(bytes) => {
+                        if let Err(stop) = watch.send(&io.outbox, bytes).await {
+                            break stop.signal;
                         }
-                        match &s {
-                            Signal::ProducerFinished { message: Some(m), .. } if m == PEER_CLOSED => {
-                                eprintln!("chat-client: the server closed the connection");
-                            }
-                            Signal::ProducerFinished { message: Some(m), .. } => {
-                                if m == CONNECTION_REFUSED {
-                                    outcome.fail();
-                                }
-                                eprintln!("chat-client: connection ended: {m}");
-                            }
-                            _ => {}
-                        }
-                        io.signal.send(s).await;
-                        return;
                     }
-                    Received::Control(s) => {
+                    Next::Other(s) => {
                         if let Signal::ErrorInformation { message, .. } = &s {
                             outcome.fail();
                             eprintln!("chat-client: {message}");
                         }
-                        io.signal.send(s).await;
+                        watch.emit(s).await;
                     }
+                    Next::End(s) => break s,
                 }
+            };
+            match &end {
+                Signal::ProducerFinished { message: Some(m), .. } if m == PEER_CLOSED => {
+                    eprintln!("chat-client: the server closed the connection");
+                }
+                Signal::ProducerFinished { message: Some(m), .. } => {
+                    if m == CONNECTION_REFUSED {
+                        outcome.fail();
+                    }
+                    eprintln!("chat-client: connection ended: {m}");
+                }
+                _ => {}
             }
+            watch.finish(end).await;
         })
     }
 }
@@ -218,21 +221,31 @@ pub fn tty_system(target: &Target, outcome: Outcome) -> Result<Component, Chassi
 /// Watches the display service's `signal` (link it to this component's `control`): an
 /// `ErrorInformation` (no window could be made) is printed on stderr, recorded in the
 /// [`Outcome`], and ends the chat system by sending `ShutdownMicroprocess` to `system_control`.
-/// It ends when the display does (a terminal signal).
+///
+/// Shutdown: the standard contract ([`ControlWatch`]): it ends when the display does (a
+/// terminal signal). Policy [`SignalPolicy::Deliver`]: it acts on `ErrorInformation`, then
+/// passes each signal on.
 pub fn display_watcher(outcome: Outcome, system_control: axon_core::InboxRef<Signal>) -> Component {
     let mut b = ComponentBuilder::new("DisplayWatcher");
     let io = b.standard::<(), ()>();
     b.run(move |_ctx| async move {
-        loop {
-            let s = io.control.recv().await;
-            if s.is_terminal() {
-                return;
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Other(s) => {
+                    if let Signal::ErrorInformation { message, .. } = &s {
+                        eprintln!("chat-client: {message}");
+                        outcome.fail();
+                        // Control inboxes are unbounded: this is never refused for room.
+                        let _ = system_control.try_send(Signal::ShutdownMicroprocess);
+                    }
+                    watch.emit(s).await;
+                }
+                // `inbox` is unused.
+                Next::Data(()) => {}
+                Next::End(s) => break s,
             }
-            if let Signal::ErrorInformation { message, .. } = s {
-                eprintln!("chat-client: {message}");
-                outcome.fail();
-                system_control.send(Signal::ShutdownMicroprocess).await;
-            }
-        }
+        };
+        watch.finish(end).await;
     })
 }

@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use axon_core::{
-    ActivateError, Component, ComponentBuilder, ComponentId, InboxRef, Received, SchedulerHandle, Signal, link,
+    ActivateError, Component, ComponentBuilder, ComponentId, ControlWatch, InboxRef, Next, SchedulerHandle, Signal,
+    SignalPolicy, link,
 };
 use kamaelia_chassis::{Backplane, ChassisError, Graphline, Pipeline, PublishTo, SubscribeTo, SubscriberPolicy};
 use kamaelia_file::{Follow, FollowError, Grep, GrepError, OUTPUT_CLOSED, Printer};
@@ -246,25 +247,20 @@ pub fn client_protocol(_conn: ConnInfo) -> Component {
         .expect("the logwatch client protocol is wired correctly")
 }
 
-/// Prints what Follow reports on its `error` outbox on stderr, until a terminal signal
-/// (after printing what is queued).
+/// Prints what Follow reports on its `error` outbox on stderr.
+///
+/// Shutdown: the standard contract ([`Driver`](axon_core::Driver)), with an end hook: after a
+/// shutdown too it prints what is still queued (a diagnostic is never dropped).
 fn error_reporter() -> Component {
     let mut b = ComponentBuilder::new("ErrorReporter");
     let io = b.standard::<FollowError, ()>();
     b.run(move |_| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(e) => note(format_args!("{e}")),
-                Received::Control(s) if s.is_terminal() => {
-                    for e in io.inbox.drain() {
-                        note(format_args!("{e}"));
-                    }
-                    io.signal.send(s).await;
-                    return;
-                }
-                Received::Control(_) => {}
-            }
+        let mut driver = io.driver();
+        let end = driver.run(|e, _| note(format_args!("{e}"))).await;
+        for e in driver.inbox().drain() {
+            note(format_args!("{e}"));
         }
+        driver.finish(end).await;
     })
 }
 
@@ -278,16 +274,21 @@ struct Watched {
 }
 
 /// Reads the pipeline's signals (see the module documentation).
+///
+/// Shutdown: the standard contract ([`ControlWatch`]), with an end hook: when the pipeline
+/// ends it records the exit status and ends the rest (see the module documentation). Policy
+/// [`SignalPolicy::Deliver`]: the pipeline's other signals are what it reads; it is their last
+/// reader, so they are not passed on.
 fn supervisor(w: Watched, exit: Arc<AtomicI32>) -> Component {
     let mut b = ComponentBuilder::new("LogwatchSupervisor");
-    let control = b.control();
+    let io = b.standard::<(), ()>();
     b.run(move |_| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
         let mut code = 0;
-        let mut drained = true;
-        loop {
-            match control.recv().await {
-                Signal::Status(s) => note(format_args!("{s}")),
-                Signal::ErrorInformation { caller, message } => {
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Other(Signal::Status(s)) => note(format_args!("{s}")),
+                Next::Other(Signal::ErrorInformation { caller, message }) => {
                     if caller == Some(w.follow_id) {
                         // Already printed by the error reporter.
                         code = EXIT_UNUSABLE;
@@ -296,32 +297,30 @@ fn supervisor(w: Watched, exit: Arc<AtomicI32>) -> Component {
                         code = code.max(EXIT_FAILED);
                     }
                 }
-                Signal::ProducerFinished { caller: Some(c), message } if c == w.printer_id => {
+                Next::End(Signal::ProducerFinished { caller: Some(c), message }) if c == w.printer_id => {
                     // The printer ended by itself: nobody reads stdout any more (as
                     // `tail | head` ends), or it failed (already reported). Stop the rest now.
                     if message.as_deref() != Some(OUTPUT_CLOSED) {
                         code = code.max(EXIT_FAILED);
                     }
                     if let Ok(stop) = w.pipeline.inbox_ref::<Signal>("control") {
-                        stop.send(Signal::ShutdownMicroprocess).await;
+                        // Control inboxes are unbounded: this is never refused for room.
+                        let _ = stop.try_send(Signal::ShutdownMicroprocess);
                     }
-                    drained = false;
-                    break;
+                    break Signal::ShutdownMicroprocess;
                 }
-                s if s.is_shutdown() => {
-                    drained = false;
-                    break;
-                }
-                s if s.is_producer_finished() => break,
-                _ => {}
+                Next::End(s) if s.is_shutdown() => break Signal::ShutdownMicroprocess,
+                Next::End(_) => break Signal::producer_finished(),
+                Next::Other(_) | Next::Data(()) => {}
             }
-        }
+        };
         exit.store(code, Ordering::SeqCst);
-        let end = if drained { Signal::producer_finished() } else { Signal::ShutdownMicroprocess };
         for c in &w.ends {
             if let Ok(control) = c.inbox_ref::<Signal>("control") {
-                control.send(end.clone()).await;
+                // Control inboxes are unbounded: this is never refused for room.
+                let _ = control.try_send(end.clone());
             }
         }
+        watch.finish(end).await;
     })
 }

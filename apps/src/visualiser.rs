@@ -29,7 +29,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axon_core::{
-    ActivateError, Component, ComponentBuilder, ControlWatch, InboxRef, Next, Scheduler, Signal, pause_until,
+    ActivateError, Component, ComponentBuilder, ControlWatch, InboxRef, Next, Scheduler, Signal, SignalPolicy, pause,
+    pause_until,
 };
 use kamaelia_chassis::{Backplane, ChassisError, Graphline, Pipeline, PublishTo, SubscribeTo};
 use kamaelia_net::{ConnInfo, ServerCore};
@@ -77,16 +78,16 @@ fn line_event(frame: Result<Vec<u8>, kamaelia_util::FramingError>) -> Option<Top
 /// - `control: Signal`: shutdown signalling (ServerCore sends `ProducerFinished` when the
 ///   system closes the connection).
 /// - `outbox: Vec<u8>`: unused (the visualiser never answers).
-/// - `signal: Signal`: the signal that ended it.
+/// - `signal: Signal`: signals passed on; the signal that ended it.
 /// - `topology: TopologyMessage`: each line's command (as tokens) or why it could not be read
 ///   (not UTF-8, longer than [`MAX_TOPOLOGY_LINE`], an unterminated quote ...); and, when the
 ///   connection closes, [`TopologyEvent::Closed`].
 ///
-/// Shutdown: on `ProducerFinished` it reads what it holds (a last line without a newline
-/// included), sends `Closed`, passes the signal on and stops; on `ShutdownMicroprocess` it
-/// passes it on and stops at once.
+/// Shutdown: the standard contract ([`ControlWatch`]), with an end hook: on
+/// `ProducerFinished` it reads what it holds (a last line without a newline included), then
+/// sends `Closed`.
 #[derive(Debug)]
-pub enum TopologyReader {}
+pub struct TopologyReader;
 
 impl TopologyReader {
     /// A reader for system `source`.
@@ -97,13 +98,14 @@ impl TopologyReader {
         let topology = b.outbox::<TopologyMessage>("topology");
         b.run(move |_ctx| async move {
             let mut framer = LineFramer::with_limit(MAX_TOPOLOGY_LINE, OverlongPolicy::Refuse);
-            let mut watch = ControlWatch::legacy(io.control);
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let end = 'run: loop {
                 let finished = match watch.next(&io.inbox).await {
                     Next::Data(bytes) => {
                         framer.push(&bytes);
                         None
                     }
+                    // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
                     Next::Other(_) => None,
                     Next::End(s) if s.is_producer_finished() => {
                         framer.finish();
@@ -126,7 +128,7 @@ impl TopologyReader {
                     break s;
                 }
             };
-            io.signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }
@@ -170,11 +172,11 @@ pub type SharedWriter = Arc<Mutex<dyn Write + Send>>;
 /// - `outbox: String`: one line (no newline) for each line that could not be read, command
 ///   that could not be applied or file that could not be written, naming the system:
 ///   `system 1: bad command ...`.
-/// - `signal: Signal`: the signal that ended it.
+/// - `signal: Signal`: signals passed on; the signal that ended it.
 ///
-/// Shutdown: on `ProducerFinished` it applies what is queued, writes, passes the signal on
-/// and stops; on `ShutdownMicroprocess` it passes it on and stops at once. If the JSON writer
-/// fails (stdout closed) it sends `ErrorInformation` and `ShutdownMicroprocess` and stops.
+/// Shutdown: the standard contract ([`ControlWatch`]), with an end hook: on
+/// `ProducerFinished` it applies what is queued and writes. If the JSON writer fails (stdout
+/// closed) it sends `ErrorInformation` and `ShutdownMicroprocess` and stops.
 #[derive(Default)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct TopologyWriter {
@@ -213,7 +215,7 @@ impl TopologyWriter {
         let io = b.standard::<TopologyMessage, String>();
         b.run(move |ctx| async move {
             let mut topo = Topology::new();
-            let mut watch = ControlWatch::legacy(io.control);
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let mut written = topo.generation();
             let mut burst_start: Option<Instant> = None;
             let end = 'run: loop {
@@ -227,6 +229,7 @@ impl TopologyWriter {
                                 reports.push(r);
                             }
                         }
+                        // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
                         Next::Other(_) => {}
                         Next::End(s) if s.is_producer_finished() => {
                             finished = Some(s);
@@ -269,7 +272,7 @@ impl TopologyWriter {
                         };
                         if let Err(e) = written {
                             let message = format!("cannot write the topology as JSON: {e}");
-                            io.signal.send(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
+                            watch.emit(Signal::ErrorInformation { caller: Some(ctx.id()), message }).await;
                             break 'run Signal::ShutdownMicroprocess;
                         }
                     }
@@ -278,9 +281,9 @@ impl TopologyWriter {
                     break s;
                 }
                 // A delivery since the drain above has already woken us: no wait then.
-                axon_core::pause().await;
+                pause().await;
             };
-            io.signal.send(end).await;
+            watch.finish(end).await;
         })
     }
 }
@@ -329,31 +332,39 @@ impl Outcome {
 /// Reports what the display part says and ends the visualiser when it ends: each line on
 /// `inbox` (the viewer's or writer's reports) is printed on stderr as
 /// `axon-visualiser: <line>`; an `ErrorInformation` on `control` (the display part's
-/// `signal`) is printed and recorded in the [`Outcome`]; a terminal signal there (the window
-/// was closed, say) sends `ShutdownMicroprocess` to each of `stop` (the server, the backplane
-/// and the navel-gazing pipeline) and ends it.
+/// `signal`) is printed and recorded in the [`Outcome`].
+///
+/// Shutdown: the standard contract ([`ControlWatch`]), with an end hook: it prints what is
+/// still queued (after a shutdown too: a report is never dropped) and sends
+/// `ShutdownMicroprocess` to each of `stop` (the server, the backplane and the navel-gazing
+/// pipeline). Policy [`SignalPolicy::Deliver`]: it reads the other signals (for
+/// `ErrorInformation`), then passes each on.
 fn watcher(outcome: Outcome, stop: Vec<InboxRef<Signal>>) -> Component {
     let mut b = ComponentBuilder::new("VisualiserWatcher");
     let io = b.standard::<String, ()>();
     b.run(move |_ctx| async move {
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                axon_core::Received::Data(line) => eprintln!("axon-visualiser: {line}"),
-                axon_core::Received::Control(s) if s.is_terminal() => break,
-                axon_core::Received::Control(Signal::ErrorInformation { message, .. }) => {
-                    eprintln!("axon-visualiser: {message}");
-                    outcome.fail();
+        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(line) => eprintln!("axon-visualiser: {line}"),
+                Next::Other(s) => {
+                    if let Signal::ErrorInformation { message, .. } = &s {
+                        eprintln!("axon-visualiser: {message}");
+                        outcome.fail();
+                    }
+                    watch.emit(s).await;
                 }
-                axon_core::Received::Control(_) => {}
+                Next::End(s) => break s,
             }
-        }
+        };
         for line in io.inbox.drain() {
             eprintln!("axon-visualiser: {line}");
         }
         for control in stop {
-            // Control inboxes are unbounded: this never waits.
-            control.send(Signal::ShutdownMicroprocess).await;
+            // Control inboxes are unbounded: this is never refused for room.
+            let _ = control.try_send(Signal::ShutdownMicroprocess);
         }
+        watch.finish(end).await;
     })
 }
 
@@ -512,15 +523,18 @@ impl Visualiser {
 
 /// Turns an Introspector's text into [`TopologyMessage`]s of system `source` (the reader's
 /// framing, for a stream that is already text).
+///
+/// Shutdown: the standard contract ([`ControlWatch`]).
 fn tagger(source: SourceId) -> Component {
     let mut b = ComponentBuilder::new("TopologyTagger");
     let io = b.standard::<String, TopologyMessage>();
     b.run(move |_ctx| async move {
         let mut framer = LineFramer::with_limit(MAX_TOPOLOGY_LINE, OverlongPolicy::Refuse);
-        let mut watch = ControlWatch::legacy(io.control);
+        let mut watch = ControlWatch::new(io.control, io.signal);
         let end = 'run: loop {
             match watch.next(&io.inbox).await {
                 Next::Data(text) => framer.push(text.as_bytes()),
+                // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
                 Next::Other(_) => continue,
                 Next::End(s) => break s,
             }
@@ -532,7 +546,7 @@ fn tagger(source: SourceId) -> Component {
                 }
             }
         };
-        io.signal.send(end).await;
+        watch.finish(end).await;
     })
 }
 

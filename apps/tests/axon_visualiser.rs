@@ -389,10 +389,9 @@ fn the_original_python_axon_visualiser_accepts_everything_our_introspector_sends
     unlink(&l);
     assert!(next().starts_with("DEL LINK"));
     let mut b = ComponentBuilder::new("Brief");
-    let control = b.control();
-    let brief = b.run(|_ctx| async move {
-        control.recv().await;
-    });
+    let io = b.standard::<(), ()>();
+    // Lives until told to stop.
+    let brief = b.run(|_ctx| io.serve(|(), _| {}));
     bg.activate(&brief).unwrap();
     assert!(next().contains(&format!("\"{}\"", brief.name())));
     brief.inbox_ref::<Signal>("control").unwrap().send_blocking(Signal::ShutdownMicroprocess);

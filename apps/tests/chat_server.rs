@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use apps::chat::{ChatLine, SUBSCRIBER_BUFFER, SUBSCRIBER_INBOX, protocol_on};
-use axon_core::{ComponentBuilder, Received, Scheduler, Signal, link};
+use axon_core::{ComponentBuilder, ControlWatch, Next, Scheduler, Signal, SignalPolicy, link};
 use common::{Client, LIMIT, Server};
 use kamaelia_chassis::Backplane;
 use kamaelia_net::ConnInfo;
@@ -419,19 +419,19 @@ fn the_backplane_never_waits_for_a_connection_whose_output_is_stuck() {
     let control = b.control();
     let release = b.inbox::<()>("release");
     let outbox = b.outbox::<Result<Vec<u8>, Signal>>("outbox");
-    let _signal = b.signal();
+    let signal = b.signal();
     let sink = b.run(move |_| async move {
         release.recv().await;
+        // Every signal is reported on `outbox`, the terminal one last.
+        let mut watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
         loop {
-            match inbox.recv_with_control(&control).await {
-                Received::Data(d) => outbox.send(Ok(d)).await,
-                Received::Control(s) => {
-                    let end = s.is_terminal();
-                    outbox.send(Err(s)).await;
-                    if end {
-                        return;
-                    }
-                }
+            let (report, end) = match watch.next(&inbox).await {
+                Next::Data(d) => (Ok(d), false),
+                Next::Other(s) => (Err(s), false),
+                Next::End(s) => (Err(s), true),
+            };
+            if watch.send(&outbox, report).await.is_err() || end {
+                return;
             }
         }
     });

@@ -102,6 +102,15 @@ pub struct ControlWatch {
     control: Inbox<Signal>,
     signal: Outbox<Signal>,
     policy: SignalPolicy,
+    /// What is set aside, made on the first signal set aside: most components meet no signal
+    /// but their last, so an idle watch stays three words (a million idle components each
+    /// carry one).
+    held: Option<Box<Held>>,
+}
+
+/// The signals a [`ControlWatch`] has set aside.
+#[derive(Debug, Default)]
+struct Held {
     /// Non-terminal signals kept, oldest first: to pass on (`Forward`, when `signal` had no
     /// room or a send was waiting) or to hand out (`Deliver`). Never holds a terminal signal:
     /// a shutdown is returned where it is met, a `ProducerFinished` goes to `finished`.
@@ -113,10 +122,11 @@ pub struct ControlWatch {
 
 impl fmt::Debug for ControlWatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let held = self.held.as_deref();
         f.debug_struct("ControlWatch")
             .field("policy", &self.policy)
-            .field("kept", &self.kept)
-            .field("finished", &self.finished)
+            .field("kept", &held.map_or(0, |h| h.kept.len()))
+            .field("finished", &held.and_then(|h| h.finished.as_ref()))
             .finish_non_exhaustive()
     }
 }
@@ -169,7 +179,7 @@ impl ControlWatch {
     /// Watches `control` and speaks on `signal` (the component's own pair), forwarding other
     /// signals ([`SignalPolicy::Forward`]).
     pub fn new(control: Inbox<Signal>, signal: Outbox<Signal>) -> Self {
-        ControlWatch { control, signal, policy: SignalPolicy::Forward, kept: VecDeque::new(), finished: None }
+        ControlWatch { control, signal, policy: SignalPolicy::Forward, held: None }
     }
 
     /// TEMPORARY (removed when the contract sweep lands): the old one-box watch, delivering
@@ -184,7 +194,7 @@ impl ControlWatch {
     /// TEMPORARY (removed when the contract sweep lands).
     #[doc(hidden)]
     pub async fn pass_on(&mut self, signal: &Outbox<Signal>) {
-        while let Some(s) = self.kept.pop_front() {
+        while let Some(s) = self.pop_kept() {
             signal.send(s).await;
         }
     }
@@ -192,7 +202,7 @@ impl ControlWatch {
     /// TEMPORARY (removed when the contract sweep lands).
     #[doc(hidden)]
     pub fn pass_on_blocking(&mut self, signal: &Outbox<Signal>) {
-        while let Some(s) = self.kept.pop_front() {
+        while let Some(s) = self.pop_kept() {
             signal.send_blocking(s);
         }
     }
@@ -237,10 +247,20 @@ impl ControlWatch {
     fn keep(&mut self, s: Signal) {
         if s.is_producer_finished() {
             // The first one counts; a repeat adds nothing.
-            self.finished.get_or_insert(s);
+            self.held.get_or_insert_default().finished.get_or_insert(s);
         } else if self.policy != SignalPolicy::Ignore {
-            self.kept.push_back(s);
+            self.held.get_or_insert_default().kept.push_back(s);
         }
+    }
+
+    /// True if a non-terminal signal is kept.
+    fn has_kept(&self) -> bool {
+        self.held.as_ref().is_some_and(|h| !h.kept.is_empty())
+    }
+
+    /// The oldest non-terminal signal kept.
+    fn pop_kept(&mut self) -> Option<Signal> {
+        self.held.as_mut().and_then(|h| h.kept.pop_front())
     }
 
     /// Under `Forward`, passes kept signals on while `signal` has room (order kept).
@@ -248,10 +268,11 @@ impl ControlWatch {
         if self.policy != SignalPolicy::Forward {
             return;
         }
-        while let Some(s) = self.kept.pop_front() {
+        let Some(held) = self.held.as_mut() else { return };
+        while let Some(s) = held.kept.pop_front() {
             // Registers for room, so a full `signal` wakes us when it drains.
             if let Err(full) = self.signal.try_send_notify(s) {
-                self.kept.push_front(full.into_inner());
+                held.kept.push_front(full.into_inner());
                 return;
             }
         }
@@ -259,13 +280,13 @@ impl ControlWatch {
 
     /// True once a `ProducerFinished` has arrived and not yet been handed out.
     pub fn is_finishing(&self) -> bool {
-        self.finished.is_some()
+        self.held.as_ref().is_some_and(|h| h.finished.is_some())
     }
 
     /// Takes the `ProducerFinished` noted, if any (for a component that drains by itself, or
     /// a producer whose own `ProducerFinished` stands for both).
     pub fn take_finished(&mut self) -> Option<Signal> {
-        self.finished.take()
+        self.held.as_mut().and_then(|h| h.finished.take())
     }
 
     /// The next thing to act on, without waiting: a kept signal (under `Deliver`), then what
@@ -287,9 +308,9 @@ impl ControlWatch {
     }
 
     fn try_next_in<T: Send + 'static>(&mut self, inbox: Option<&Inbox<T>>) -> Option<Next<T>> {
-        if !self.kept.is_empty() {
+        if self.has_kept() {
             if self.policy == SignalPolicy::Deliver {
-                return self.kept.pop_front().map(Next::Other);
+                return self.pop_kept().map(Next::Other);
             }
             self.flush_now();
         }
@@ -306,7 +327,7 @@ impl ControlWatch {
         if let Some(m) = inbox.and_then(Inbox::try_recv) {
             return Some(Next::Data(m));
         }
-        self.finished.take().map(Next::End)
+        self.take_finished().map(Next::End)
     }
 
     /// Waits for the next thing to act on (see [`try_next`](Self::try_next)).
@@ -355,7 +376,7 @@ impl ControlWatch {
         own: bool,
         msg: T,
     ) -> Result<(), Interrupted<T>> {
-        if !self.kept.is_empty() {
+        if self.has_kept() {
             self.flush_now();
         }
         let mut attempt = SendAttempt::new(node, own);
@@ -390,7 +411,7 @@ impl ControlWatch {
         out: &Outbox<T>,
         msg: T,
     ) -> Result<(), Interrupted<T>> {
-        if !self.kept.is_empty() {
+        if self.has_kept() {
             self.flush_now();
         }
         let mut attempt = SendAttempt::new(out.node(), true);
@@ -410,7 +431,7 @@ impl ControlWatch {
     /// Sends a signal of the component's own out of `signal` (an error report, a producer's
     /// own `ProducerFinished`), after the signals kept, so the order holds.
     pub async fn emit(&mut self, s: Signal) {
-        while let Some(k) = self.kept.pop_front() {
+        while let Some(k) = self.pop_kept() {
             self.signal.send(k).await;
         }
         self.signal.send(s).await;
@@ -418,7 +439,7 @@ impl ControlWatch {
 
     /// [`emit`](Self::emit) for a threaded component.
     pub fn emit_blocking(&mut self, s: Signal) {
-        while let Some(k) = self.kept.pop_front() {
+        while let Some(k) = self.pop_kept() {
             self.signal.send_blocking(k);
         }
         self.signal.send_blocking(s);
@@ -438,7 +459,7 @@ impl ControlWatch {
     /// Ends without a terminal signal of its own (a component whose end is reported some
     /// other way): passes on the signals still kept.
     pub async fn close(mut self) {
-        while let Some(k) = self.kept.pop_front() {
+        while let Some(k) = self.pop_kept() {
             self.signal.send(k).await;
         }
     }
@@ -448,7 +469,7 @@ impl Drop for ControlWatch {
     fn drop(&mut self) {
         // A component that ended without `finish` (an early return, a panic): what was kept
         // still goes on if `signal` has room, rather than vanishing.
-        while let Some(s) = self.kept.pop_front() {
+        while let Some(s) = self.pop_kept() {
             if self.signal.try_send(s).is_err() {
                 break;
             }

@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Signal, pause};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Signal, pause, yield_now};
 
 use crate::Display;
-use crate::display::{DisplayBoxes, DisplayClient, Listen, Placement, no_window, refusal};
+use crate::display::{DisplayBoxes, DisplayClient, Listen, Placement};
 use crate::event::{Event, Key, MouseButton};
 use crate::font::TextMetrics;
 use crate::surface::{Rgb, Surface};
@@ -66,13 +66,13 @@ impl<M> fmt::Debug for ButtonBuilder<M> {
 /// - `callback: DisplayReply`, `display_signal: DisplayRequest`: the display protocol
 ///   (Kamaelia's `callback` and `display_signal`).
 ///
-/// Shutdown: on `ProducerFinished` or `ShutdownMicroprocess` (or `Shutdown`) it gives its
-/// surface back, passes the signal on and stops. If its window is closed it does the same,
-/// sending its own `ShutdownMicroprocess`. Other signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)); it has nothing
+/// to drain, so `ProducerFinished` ends it at once too. It gives its surface back when it
+/// stops. If its window is closed it sends its own `ShutdownMicroprocess` and stops.
 ///
 /// Differs from Kamaelia: only the left button clicks; closing the window ends it.
 #[derive(Debug)]
-pub enum Button {}
+pub struct Button;
 
 impl Button {
     /// A Button with the defaults, sending [`Click`].
@@ -199,48 +199,48 @@ impl<M: Clone + Send + 'static> ButtonBuilder<M> {
         b.run(move |ctx| async move {
             let msg = make(ctx.id());
             let inside = |x: i32, y: i32| x >= 0 && y >= 0 && (x as usize) < size.0 && (y as usize) < size.1;
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let listen = Listen { keys: key.is_some(), mouse: true };
-            let (client, err) = DisplayClient::connect(&ctx, &boxes, &placement, listen).await;
-            if let Some(e) = err {
-                io.signal.send(no_window(&ctx, &e)).await;
-            }
-            client.show(&boxes, &face).await;
-            let end = 'run: loop {
-                if let Some(s) = io.control.try_recv() {
-                    if s.is_terminal() {
+            let client = match DisplayClient::connect(&ctx, boxes, &placement, listen, &mut watch).await {
+                Ok(c) => c,
+                Err(stop) => return watch.finish(stop).await,
+            };
+            let end = match client.show(&mut watch, &face).await {
+                Err(end) => end,
+                Ok(()) => 'run: loop {
+                    if let Some(s) = watch.check() {
                         break s;
                     }
-                    io.signal.send(s).await;
-                    continue;
-                }
-                let mut busy = false;
-                while let Some(e) = boxes.events.try_recv() {
-                    busy = true;
-                    let pressed = match e {
-                        Event::MouseDown { x, y, button: MouseButton::Left } => inside(x, y),
-                        Event::KeyDown(k) => Some(k) == key,
-                        Event::Closed => break 'run Signal::ShutdownMicroprocess,
-                        _ => false,
-                    };
-                    if pressed {
-                        io.outbox.send(msg.clone()).await;
+                    let mut busy = false;
+                    while let Some(e) = client.events().try_recv() {
+                        busy = true;
+                        let pressed = match e {
+                            Event::MouseDown { x, y, button: MouseButton::Left } => inside(x, y),
+                            Event::KeyDown(k) => Some(k) == key,
+                            Event::Closed => break 'run Signal::ShutdownMicroprocess,
+                            _ => false,
+                        };
+                        if pressed {
+                            if let Err(stop) = watch.send(&io.outbox, msg.clone()).await {
+                                break 'run stop.signal;
+                            }
+                        }
                     }
-                }
-                while let Some(r) = boxes.callback.try_recv() {
-                    if let Some(reason) = refusal(r) {
-                        io.signal.send(no_window(&ctx, &reason)).await;
+                    client.refused(&ctx, &mut watch).await;
+                    // `inbox` is unused: empty it so nothing piles up.
+                    busy |= io.inbox.drain().count() > 0;
+                    if let Some(f) = watch.take_finished() {
+                        break f;
                     }
-                }
-                // `inbox` is unused: empty it so nothing piles up.
-                busy |= io.inbox.drain().count() > 0;
-                if busy {
-                    axon_core::yield_now().await;
-                } else {
-                    pause().await;
-                }
+                    if busy {
+                        yield_now().await;
+                    } else {
+                        pause().await;
+                    }
+                },
             };
-            client.close(&boxes).await;
-            io.signal.send(end).await;
+            client.close(&mut watch).await;
+            watch.finish(end).await;
         })
     }
 }

@@ -11,7 +11,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Ctx, Inbox, InboxRef, Outbox, ServiceError, Signal};
+use axon_core::{
+    Component, ComponentBuilder, ComponentId, ControlWatch, Ctx, Inbox, InboxRef, Outbox, ServiceError, Signal,
+};
 
 use crate::event::Event;
 use crate::surface::{Rgb, Surface};
@@ -126,6 +128,10 @@ pub enum DisplayRequest {
 }
 
 /// The display service's answer to [`DisplayRequest::Open`], on the requester's `callback`.
+///
+/// A display never waits on a client: an answer (or an [`Event`]) for a component whose
+/// `callback` (or `events`) inbox is full is dropped, so one component that stopped reading
+/// cannot stall every window.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DisplayReply {
@@ -235,8 +241,12 @@ impl Placement {
     }
 }
 
-/// A component's side of the display protocol.
+/// A window component's side of the display protocol: its display boxes, its surface and
+/// its frames. Every request goes out through the component's [`ControlWatch`], so a
+/// shutdown arriving while the display's inbox is full ends the wait (the `Err` of each
+/// call is that shutdown, for the component to end with).
 pub(crate) struct DisplayClient {
+    boxes: DisplayBoxes,
     id: SurfaceId,
     slot: FrameSlot,
     connected: bool,
@@ -244,22 +254,27 @@ pub(crate) struct DisplayClient {
 
 impl DisplayClient {
     /// Finds the display (the chosen one or [`Display::of`]), links `display_signal` to it and
-    /// asks for a surface. On failure returns the client unconnected (frames then go nowhere)
-    /// and the reason, which the component reports as `ErrorInformation`.
+    /// asks for a surface. If there is no display to ask, says so with `ErrorInformation` on
+    /// `signal` and returns the client unconnected (its frames then go nowhere).
     pub(crate) async fn connect(
         ctx: &Ctx,
-        boxes: &DisplayBoxes,
+        boxes: DisplayBoxes,
         placement: &Placement,
         listen: Listen,
-    ) -> (DisplayClient, Option<String>) {
-        let mut client = DisplayClient { id: SurfaceId::next(), slot: FrameSlot::default(), connected: false };
+        watch: &mut ControlWatch,
+    ) -> Result<DisplayClient, Signal> {
+        let mut client = DisplayClient { boxes, id: SurfaceId::next(), slot: FrameSlot::default(), connected: false };
         let display = match placement.display.clone().map_or_else(|| Display::of(ctx), Ok) {
             Ok(d) => d,
-            Err(e) => return (client, Some(e)),
+            Err(e) => {
+                watch.emit(no_window(ctx, &e)).await;
+                return Ok(client);
+            }
         };
         let me = ctx.component();
         if let Err(e) = ctx.link((&me, "display_signal"), (display.component(), "inbox")) {
-            return (client, Some(format!("cannot use the display service: {e}")));
+            watch.emit(no_window(ctx, &format!("cannot use the display service: {e}"))).await;
+            return Ok(client);
         }
         // Both inboxes were declared by DisplayBoxes with these types.
         let events = me.inbox_ref::<Event>("events").ok();
@@ -276,37 +291,59 @@ impl DisplayClient {
             reply,
             frame: client.slot.clone(),
         };
-        boxes.requests.send(DisplayRequest::Open(spec)).await;
+        watch.send(&client.boxes.requests, DisplayRequest::Open(spec)).await?;
         client.connected = true;
-        (client, None)
+        Ok(client)
     }
 
-    /// Shows a new frame.
-    pub(crate) async fn show(&self, boxes: &DisplayBoxes, frame: &Surface) {
-        if self.slot.publish(frame.clone()) && self.connected {
-            boxes.requests.send(DisplayRequest::Redraw(self.id)).await;
+    /// True if a display was asked for its surface.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Its `events` inbox: input from its window.
+    pub(crate) fn events(&self) -> &Inbox<Event> {
+        &self.boxes.events
+    }
+
+    /// Empties `events`, for a component that wants no input: true if its window was closed.
+    pub(crate) fn closed(&self) -> bool {
+        self.boxes.events.drain().filter(|e| *e == Event::Closed).count() > 0
+    }
+
+    /// Reads the display's answers: each refusal is reported as `ErrorInformation` on
+    /// `signal`. True if the surface was refused.
+    pub(crate) async fn refused(&self, ctx: &Ctx, watch: &mut ControlWatch) -> bool {
+        let mut refused = false;
+        while let Some(r) = self.boxes.callback.try_recv() {
+            if let DisplayReply::Refused { reason, .. } = r {
+                refused = true;
+                watch.emit(no_window(ctx, &reason)).await;
+            }
         }
+        refused
     }
 
-    /// Gives the surface back.
-    pub(crate) async fn close(&self, boxes: &DisplayBoxes) {
+    /// Shows a new frame (the display is told only if it had seen the previous one).
+    pub(crate) async fn show(&self, watch: &mut ControlWatch, frame: &Surface) -> Result<(), Signal> {
+        if self.slot.publish(frame.clone()) && self.connected {
+            watch.send(&self.boxes.requests, DisplayRequest::Redraw(self.id)).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives the surface back (a component's last request; a second shutdown while the
+    /// display is full abandons it).
+    pub(crate) async fn close(self, watch: &mut ControlWatch) {
         if self.connected {
-            boxes.requests.send(DisplayRequest::Close(self.id)).await;
+            let _ = watch.send(&self.boxes.requests, DisplayRequest::Close(self.id)).await;
         }
     }
 }
 
 /// The `ErrorInformation` a component sends when it cannot have a window.
-pub(crate) fn no_window(ctx: &Ctx, reason: &str) -> Signal {
+fn no_window(ctx: &Ctx, reason: &str) -> Signal {
     Signal::ErrorInformation { caller: Some(ctx.id()), message: format!("{}: no window: {reason}", ctx.name()) }
-}
-
-/// What a refusal on `callback` means for the component, if it is one.
-pub(crate) fn refusal(reply: DisplayReply) -> Option<String> {
-    match reply {
-        DisplayReply::Refused { reason, .. } => Some(reason),
-        DisplayReply::Granted(_) => None,
-    }
 }
 
 /// Input to one window, before it is routed to the surfaces in it.

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Signal, pause};
+use axon_core::{Component, ComponentBuilder, ComponentId, ControlWatch, Next, Signal};
 
 use crate::display::{
     DISPLAY_SERVICE, Display, DisplayReply, DisplayRequest, Listen, SurfaceId, SurfaceSpec, WindowInput, route,
@@ -60,9 +60,13 @@ impl Shared {
 ///
 /// When activated it registers itself as its scheduler's display service
 /// ([`DISPLAY_SERVICE`]), so window components built without an explicit display use it; it
-/// refuses to start if another display is registered. It ends (passing on the signal) on a
-/// terminal signal on `control`, or, as [`WindowDisplay`](crate::WindowDisplay) does, once
-/// the last surface it was given has been given back; then it deregisters itself.
+/// refuses to start if another display is registered.
+///
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it serves the requests already in `inbox` first. It also ends by
+/// itself, as [`WindowDisplay`](crate::WindowDisplay) does, once the last surface it was
+/// given has been given back (sending its own `ProducerFinished`). Either way it deregisters
+/// itself.
 #[derive(Clone)]
 pub struct NullDisplay {
     component: Component,
@@ -93,21 +97,14 @@ impl NullDisplay {
         });
         let sh = shared.clone();
         let component = b.run(move |ctx| async move {
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let mut had_any = false;
             let end = loop {
-                if let Some(s) = io.control.try_recv() {
-                    if s.is_terminal() {
-                        break s;
-                    }
-                    io.signal.send(s).await;
-                    continue;
-                }
-                let Some(req) = io.inbox.try_recv() else {
-                    if had_any && sh.lock().surfaces.iter().all(|(_, i)| !i.open) {
-                        break Signal::producer_finished_by(ctx.id());
-                    }
-                    pause().await;
-                    continue;
+                let req = match watch.next(&io.inbox).await {
+                    Next::Data(req) => req,
+                    Next::End(s) => break s,
+                    // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
+                    Next::Other(_) => continue,
                 };
                 match req {
                     DisplayRequest::Open(spec) => {
@@ -125,7 +122,8 @@ impl NullDisplay {
                         sh.lock().surfaces.push((spec, info.clone()));
                         sh.changed.notify_all();
                         if let Some(r) = reply {
-                            r.send(DisplayReply::Granted(info.id)).await;
+                            // A display never waits on a client (see `DisplayReply`).
+                            let _ = r.try_send(DisplayReply::Granted(info.id));
                         }
                     }
                     DisplayRequest::Redraw(id) => {
@@ -142,11 +140,14 @@ impl NullDisplay {
                         sh.changed.notify_all();
                     }
                 }
+                if had_any && sh.lock().surfaces.iter().all(|(_, i)| !i.open) {
+                    break Signal::producer_finished_by(ctx.id());
+                }
             };
             Display::deregister_self(&ctx);
             sh.lock().ended = true;
             sh.changed.notify_all();
-            io.signal.send(end).await;
+            watch.finish(end).await;
         });
         NullDisplay { component, shared }
     }
@@ -227,17 +228,15 @@ impl NullDisplay {
 
     /// Plays `input` into the window titled `title` (`None`: the default title), as a real
     /// window would: each open surface in it gets the events it asked for, positions made
-    /// relative to it. Returns how many events were delivered.
+    /// relative to it (an event for a full `events` inbox is dropped, see
+    /// [`DisplayReply`]). Returns how many events were delivered.
     pub fn input(&self, title: Option<&str>, input: WindowInput) -> usize {
         let title = title.unwrap_or(crate::DEFAULT_TITLE);
         let deliveries = {
             let g = self.shared.lock();
             route(input, g.surfaces.iter().filter(|(s, i)| i.open && window_title(s) == title).map(|(s, _)| s))
         };
-        let n = deliveries.len();
-        for (to, e) in deliveries {
-            to.send_blocking(e);
-        }
-        n
+        // As a real window: input for a surface whose `events` inbox is full is dropped.
+        deliveries.into_iter().filter_map(|(to, e)| to.try_send(e).ok()).count()
     }
 }

@@ -4,10 +4,10 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use axon_core::{Component, ComponentBuilder, Signal, pause};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Ctx, Inbox, Next, Outbox, Signal, pause, yield_now};
 
 use crate::Display;
-use crate::display::{DisplayBoxes, DisplayClient, Listen, Placement, no_window, refusal};
+use crate::display::{DisplayBoxes, DisplayClient, Listen, Placement};
 use crate::event::{Event, Key};
 use crate::font::TextMetrics;
 use crate::surface::{Rect, Rgb, Surface};
@@ -283,12 +283,12 @@ macro_rules! text_options {
 /// - `callback: DisplayReply`: the display's answer (Kamaelia's `_surface`).
 /// - `display_signal: DisplayRequest`: requests to the display (Kamaelia's `_pygame`).
 ///
-/// Shutdown: on `ProducerFinished` it shows what is already in `inbox`, passes the signal on
-/// and stops; on `ShutdownMicroprocess` (or `Shutdown`) it stops at once and passes it on.
-/// When its window is closed it sends its own `ShutdownMicroprocess` and stops. Either way it
-/// gives its surface back to the display. Other signals are passed on. If the display refuses
-/// a surface (no `$DISPLAY`, say) it sends `ErrorInformation` and goes on without a window,
-/// still consuming its inbox, so the system it is part of does not stall.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it shows what is already in `inbox` first. When its window is closed it
+/// sends its own `ShutdownMicroprocess` and stops. Either way it gives its surface back to the
+/// display. If the display refuses a surface (no `$DISPLAY`, say) it sends `ErrorInformation`
+/// and goes on without a window, still consuming its inbox, so the system it is part of does
+/// not stall.
 ///
 /// Differs from Kamaelia: the original always sends its own `shutdownMicroprocess`, and drops
 /// what is still in its inbox on `producerFinished`; here the signal that ended it is passed
@@ -303,7 +303,7 @@ pub struct TextDisplayerBuilder {
 
 /// Kamaelia's `TextDisplayer`: see [`TextDisplayerBuilder`].
 #[derive(Debug)]
-pub enum TextDisplayer {}
+pub struct TextDisplayer;
 
 impl TextDisplayer {
     /// A TextDisplayer of `String`s with the defaults.
@@ -337,55 +337,68 @@ impl TextDisplayerBuilder {
         let boxes = DisplayBoxes::declare(&mut b);
         let TextDisplayerBuilder { style, placement, .. } = self;
         b.run(move |ctx| async move {
-            let mut pane = TextPane::new(style);
-            let (client, err) = DisplayClient::connect(&ctx, &boxes, &placement, Listen::default()).await;
-            if let Some(e) = err {
-                io.signal.send(no_window(&ctx, &e)).await;
-            }
-            client.show(&boxes, pane.render()).await;
-            let end = loop {
-                let mut busy = false;
-                if let Some(s) = io.control.try_recv() {
-                    if s.is_shutdown() {
-                        break s;
+            let mut watch = ControlWatch::new(io.control, io.signal);
+            let client = match DisplayClient::connect(&ctx, boxes, &placement, Listen::default(), &mut watch).await {
+                Ok(c) => c,
+                Err(stop) => return watch.finish(stop).await,
+            };
+            let mut shown = Shown { ctx, watch, client, pane: TextPane::new(style) };
+            let end = match shown.client.show(&mut shown.watch, shown.pane.render()).await {
+                Err(end) => end,
+                Ok(()) => loop {
+                    match shown.turn(&io.inbox).await {
+                        Ok(true) => yield_now().await,
+                        Ok(false) => pause().await,
+                        Err(end) => break end,
                     }
-                    if s.is_producer_finished() {
-                        for item in io.inbox.drain().collect::<Vec<_>>() {
-                            pane.add(&item.to_string());
-                        }
-                        client.show(&boxes, pane.render()).await;
-                        break s;
-                    }
-                    io.signal.send(s).await;
-                    busy = true;
-                }
-                if boxes.events.drain().filter(|e| *e == Event::Closed).count() > 0 {
-                    break Signal::ShutdownMicroprocess;
-                }
-                while let Some(r) = boxes.callback.try_recv() {
-                    if let Some(reason) = refusal(r) {
-                        io.signal.send(no_window(&ctx, &reason)).await;
-                    }
-                }
-                let mut n = 0;
-                while n < BATCH {
-                    let Some(item) = io.inbox.try_recv() else { break };
-                    pane.add(&item.to_string());
+                },
+            };
+            let Shown { mut watch, client, .. } = shown;
+            client.close(&mut watch).await;
+            watch.finish(end).await;
+        })
+    }
+}
+
+/// A running TextDisplayer.
+struct Shown {
+    ctx: Ctx,
+    watch: ControlWatch,
+    client: DisplayClient,
+    pane: TextPane,
+}
+
+impl Shown {
+    /// Shows what has come (at most [`BATCH`] items); `Ok(true)` if more may be waiting, `Err`
+    /// with the signal that ends it.
+    async fn turn<T: fmt::Display + Send + 'static>(&mut self, inbox: &Inbox<T>) -> Result<bool, Signal> {
+        if self.client.closed() {
+            return Err(Signal::ShutdownMicroprocess);
+        }
+        self.client.refused(&self.ctx, &mut self.watch).await;
+        let mut n = 0;
+        let mut end = None;
+        while n < BATCH {
+            match self.watch.try_next(inbox) {
+                Some(Next::Data(item)) => {
+                    self.pane.add(&item.to_string());
                     n += 1;
                 }
-                if n > 0 {
-                    client.show(&boxes, pane.render()).await;
-                    busy = true;
+                Some(Next::End(s)) => {
+                    end = Some(s);
+                    break;
                 }
-                if busy {
-                    axon_core::yield_now().await;
-                } else {
-                    pause().await;
-                }
-            };
-            client.close(&boxes).await;
-            io.signal.send(end).await;
-        })
+                // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
+                Some(Next::Other(_)) | None => break,
+            }
+        }
+        if n > 0 {
+            self.client.show(&mut self.watch, self.pane.render()).await?;
+        }
+        match end {
+            Some(s) => Err(s),
+            None => Ok(n == BATCH),
+        }
     }
 }
 
@@ -410,11 +423,12 @@ impl TextDisplayerBuilder {
 /// - `events: Event`: keys and text from its window, and [`Event::Closed`].
 /// - `callback: DisplayReply`, `display_signal: DisplayRequest`: the display protocol.
 ///
-/// Shutdown: on `ProducerFinished` it types what is already in `inbox`, passes the signal on
-/// and stops (text not ended by Enter is not sent); on `ShutdownMicroprocess` (or `Shutdown`)
-/// it stops at once and passes it on. Esc, or closing its window, makes it send its own
-/// `ShutdownMicroprocess` and stop. It gives its surface back to the display when it stops.
-/// A refused surface is reported as `ErrorInformation` and it goes on without a window.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it types what is already in `inbox` first (text not ended by Enter is
+/// not sent); a shutdown also ends a send waiting on a full `outbox`. Esc, or closing its
+/// window, makes it send its own `ShutdownMicroprocess` and stop. It gives its surface back to
+/// the display when it stops. A refused surface is reported as `ErrorInformation` and it goes
+/// on without a window.
 ///
 /// Differs from Kamaelia: the cursor is `_` (font8x8's `|` is a broken bar, easily read as
 /// `:`); a line cut without a space keeps every character (see [`TextPane`]); the original
@@ -430,7 +444,7 @@ pub struct TextboxBuilder {
 
 /// Kamaelia's `Textbox`: see [`TextboxBuilder`].
 #[derive(Debug)]
-pub enum Textbox {}
+pub struct Textbox;
 
 impl Textbox {
     /// A Textbox with the defaults.
@@ -520,77 +534,97 @@ impl TextboxBuilder {
         let boxes = DisplayBoxes::declare(&mut b);
         let TextboxBuilder { style, placement, initial, .. } = self;
         b.run(move |ctx| async move {
-            let mut pane = TextPane::new(style);
-            let mut editor = LineEditor { buffer: initial, after_cr: false };
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let listen = Listen { keys: true, mouse: false };
-            let (client, err) = DisplayClient::connect(&ctx, &boxes, &placement, listen).await;
-            if let Some(e) = err {
-                io.signal.send(no_window(&ctx, &e)).await;
-            }
-            pane.set_text(&format!("{}{CURSOR}", editor.buffer));
-            client.show(&boxes, pane.render()).await;
-            let end = 'run: loop {
-                let mut busy = false;
-                let mut changed = false;
-                let mut finished = None;
-                if let Some(s) = io.control.try_recv() {
-                    if s.is_shutdown() {
-                        break s;
-                    }
-                    if s.is_producer_finished() {
-                        finished = Some(s);
-                    } else {
-                        io.signal.send(s).await;
-                        busy = true;
-                    }
-                }
-                while let Some(e) = boxes.events.try_recv() {
-                    match editor.event(e) {
-                        Typed::Nothing => {}
-                        Typed::Changed => changed = true,
-                        Typed::Line(line) => {
-                            changed = true;
-                            io.outbox.send(line).await;
-                        }
-                        Typed::Quit => break 'run Signal::ShutdownMicroprocess,
-                    }
-                }
-                while let Some(r) = boxes.callback.try_recv() {
-                    if let Some(reason) = refusal(r) {
-                        io.signal.send(no_window(&ctx, &reason)).await;
-                    }
-                }
-                let mut n = 0;
-                while n < BATCH || finished.is_some() {
-                    let Some(text) = io.inbox.try_recv() else { break };
-                    n += 1;
-                    for c in text.chars() {
-                        match editor.char(c) {
-                            Typed::Nothing => {}
-                            Typed::Changed => changed = true,
-                            Typed::Line(line) => {
-                                changed = true;
-                                io.outbox.send(line).await;
-                            }
-                            Typed::Quit => {}
-                        }
-                    }
-                }
-                if changed {
-                    pane.set_text(&format!("{}{CURSOR}", editor.buffer));
-                    client.show(&boxes, pane.render()).await;
-                }
-                if let Some(s) = finished {
-                    break s;
-                }
-                if busy || changed || n > 0 {
-                    axon_core::yield_now().await;
-                } else {
-                    pause().await;
-                }
+            let client = match DisplayClient::connect(&ctx, boxes, &placement, listen, &mut watch).await {
+                Ok(c) => c,
+                Err(stop) => return watch.finish(stop).await,
             };
-            client.close(&boxes).await;
-            io.signal.send(end).await;
+            let editor = LineEditor { buffer: initial, after_cr: false };
+            let mut typing = Typing { ctx, watch, client, pane: TextPane::new(style), editor, outbox: io.outbox };
+            let end = match typing.redraw().await {
+                Err(end) => end,
+                Ok(()) => loop {
+                    match typing.turn(&io.inbox).await {
+                        Ok(true) => yield_now().await,
+                        Ok(false) => pause().await,
+                        Err(end) => break end,
+                    }
+                },
+            };
+            let Typing { mut watch, client, .. } = typing;
+            client.close(&mut watch).await;
+            watch.finish(end).await;
         })
+    }
+}
+
+/// A running Textbox.
+struct Typing {
+    ctx: Ctx,
+    watch: ControlWatch,
+    client: DisplayClient,
+    pane: TextPane,
+    editor: LineEditor,
+    outbox: Outbox<String>,
+}
+
+impl Typing {
+    /// Shows the line being typed, with its cursor.
+    async fn redraw(&mut self) -> Result<(), Signal> {
+        self.pane.set_text(&format!("{}{CURSOR}", self.editor.buffer));
+        self.client.show(&mut self.watch, self.pane.render()).await
+    }
+
+    /// Acts on what was typed; `Ok(true)` if more may be waiting, `Err` with the signal
+    /// that ends it.
+    async fn turn(&mut self, inbox: &Inbox<String>) -> Result<bool, Signal> {
+        if let Some(s) = self.watch.check() {
+            return Err(s);
+        }
+        let mut changed = false;
+        while let Some(e) = self.client.events().try_recv() {
+            match self.editor.event(e) {
+                Typed::Nothing => {}
+                Typed::Changed => changed = true,
+                Typed::Line(line) => {
+                    changed = true;
+                    self.watch.send(&self.outbox, line).await?;
+                }
+                Typed::Quit => return Err(Signal::ShutdownMicroprocess),
+            }
+        }
+        self.client.refused(&self.ctx, &mut self.watch).await;
+        let mut n = 0;
+        let mut end = None;
+        while n < BATCH {
+            let text = match self.watch.try_next(inbox) {
+                Some(Next::Data(text)) => text,
+                Some(Next::End(s)) => {
+                    end = Some(s);
+                    break;
+                }
+                // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
+                Some(Next::Other(_)) | None => break,
+            };
+            n += 1;
+            for c in text.chars() {
+                match self.editor.char(c) {
+                    Typed::Nothing | Typed::Quit => {}
+                    Typed::Changed => changed = true,
+                    Typed::Line(line) => {
+                        changed = true;
+                        self.watch.send(&self.outbox, line).await?;
+                    }
+                }
+            }
+        }
+        if changed {
+            self.redraw().await?;
+        }
+        match end {
+            Some(s) => Err(s),
+            None => Ok(n == BATCH),
+        }
     }
 }

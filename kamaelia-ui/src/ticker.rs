@@ -4,10 +4,10 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Signal, pause, pause_until};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Signal, pause, pause_until};
 
 use crate::Display;
-use crate::display::{DisplayBoxes, DisplayClient, Listen, Placement, no_window, refusal};
+use crate::display::{DisplayBoxes, DisplayClient, Listen, Placement};
 use crate::font::TextMetrics;
 use crate::surface::{Rect, Rgb, Surface};
 
@@ -174,10 +174,10 @@ impl TickerPane {
 /// - `callback: DisplayReply`, `display_signal: DisplayRequest`: the display protocol
 ///   (Kamaelia's `_displaycontrol`, `_displaysignal`).
 ///
-/// Shutdown: on `ProducerFinished` it shows every word it has received, at its rate, then
-/// passes the signal on and stops (while paused, that waits for the unpause, as in
-/// Kamaelia). On `ShutdownMicroprocess` (or `Shutdown`) it stops at once, paused or not, and
-/// passes it on. Closing its window makes it send its own `ShutdownMicroprocess` and stop.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it first shows every word it has received, at its rate (while paused,
+/// that waits for the unpause, as in Kamaelia); a shutdown stops it at once, paused or not.
+/// Closing its window makes it send its own `ShutdownMicroprocess` and stop.
 ///
 /// Differs from Kamaelia: the original stops at `producerFinished` without showing the words
 /// still to come, cannot be shut down while paused, and has no way to end from a closed
@@ -194,7 +194,7 @@ pub struct TickerBuilder {
 
 /// Kamaelia's `Ticker`: see [`TickerBuilder`].
 #[derive(Debug)]
-pub enum Ticker {}
+pub struct Ticker;
 
 impl Ticker {
     /// A Ticker with the defaults.
@@ -306,69 +306,63 @@ impl TickerBuilder {
         let placement = self.placement;
         let delay = Duration::from_secs_f64(1.0 / self.words_per_second);
         b.run(move |ctx| async move {
+            let mut watch = ControlWatch::new(control, signal);
+            let client = match DisplayClient::connect(&ctx, boxes, &placement, Listen::default(), &mut watch).await {
+                Ok(c) => c,
+                Err(stop) => return watch.finish(stop).await,
+            };
             let mut pane = TickerPane::new(style);
-            let (client, err) = DisplayClient::connect(&ctx, &boxes, &placement, Listen::default()).await;
-            if let Some(e) = err {
-                signal.send(no_window(&ctx, &e)).await;
-            }
-            client.show(&boxes, pane.surface()).await;
             let mut words: VecDeque<String> = VecDeque::new();
             let mut paused = false;
-            let mut finishing: Option<Signal> = None;
             let mut next = Instant::now();
-            let end = loop {
-                if let Some(s) = control.try_recv() {
-                    if s.is_shutdown() {
+            let end = match client.show(&mut watch, pane.surface()).await {
+                Err(end) => end,
+                Ok(()) => loop {
+                    if let Some(s) = watch.check() {
                         break s;
                     }
-                    if s.is_producer_finished() {
-                        finishing.get_or_insert(s);
-                    } else {
-                        signal.send(s).await;
+                    if client.closed() {
+                        break Signal::ShutdownMicroprocess;
                     }
-                }
-                if boxes.events.drain().filter(|e| *e == crate::Event::Closed).count() > 0 {
-                    break Signal::ShutdownMicroprocess;
-                }
-                while let Some(r) = boxes.callback.try_recv() {
-                    if let Some(reason) = refusal(r) {
-                        signal.send(no_window(&ctx, &reason)).await;
+                    client.refused(&ctx, &mut watch).await;
+                    alpha.drain().for_each(drop);
+                    // Pause and unpause in arrival order cannot be told apart across two boxes:
+                    // an unpause cancels one pause, whatever came first.
+                    let (p, u) = (pausebox.drain().count(), unpausebox.drain().count());
+                    if p > u {
+                        paused = true;
+                    } else if u > p {
+                        paused = false;
                     }
-                }
-                alpha.drain().for_each(drop);
-                // Pause and unpause in arrival order cannot be told apart across two boxes:
-                // an unpause cancels one pause, whatever came first.
-                let (p, u) = (pausebox.drain().count(), unpausebox.drain().count());
-                if p > u {
-                    paused = true;
-                } else if u > p {
-                    paused = false;
-                }
-                for line in inbox.drain() {
-                    words.extend(line.split_whitespace().map(str::to_string));
-                }
-                if !paused {
-                    if let Some(f) = finishing.take_if(|_| words.is_empty()) {
-                        break f;
+                    for line in inbox.drain() {
+                        words.extend(line.split_whitespace().map(str::to_string));
                     }
-                }
-                if paused || words.is_empty() {
-                    pause().await;
-                    continue;
-                }
-                let now = Instant::now();
-                if now < next {
-                    pause_until(next).await;
-                    continue;
-                }
-                if let Some(w) = words.pop_front() {
-                    pane.push_word(&w);
-                    client.show(&boxes, pane.surface()).await;
-                }
-                next = now + delay;
+                    // Finishing: every word received before `ProducerFinished` is shown first.
+                    if !paused && words.is_empty() {
+                        if let Some(f) = watch.take_finished() {
+                            break f;
+                        }
+                    }
+                    if paused || words.is_empty() {
+                        pause().await;
+                        continue;
+                    }
+                    let now = Instant::now();
+                    if now < next {
+                        pause_until(next).await;
+                        continue;
+                    }
+                    if let Some(w) = words.pop_front() {
+                        pane.push_word(&w);
+                        if let Err(end) = client.show(&mut watch, pane.surface()).await {
+                            break end;
+                        }
+                    }
+                    next = now + delay;
+                },
             };
-            client.close(&boxes).await;
-            signal.send(end).await;
+            client.close(&mut watch).await;
+            watch.finish(end).await;
         })
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axon_core::{Component, ComponentBuilder, Signal, ThreadCtx};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Signal, ThreadCtx};
 use minifb::{InputCallback, MouseMode, Window, WindowOptions};
 
 use crate::display::{Display, DisplayReply, DisplayRequest, SurfaceId, SurfaceSpec, WindowInput, route, window_title};
@@ -57,17 +57,21 @@ struct Win {
 ///
 /// Boxes:
 /// - `inbox: DisplayRequest`: requests from window components.
-/// - `control: Signal`: a terminal signal closes every window and ends it.
+/// - `control: Signal`: shutdown signalling.
 /// - `outbox: ()`: unused.
 /// - `signal: Signal`: `ErrorInformation` when a window cannot be made (no `$DISPLAY`, say:
 ///   the requesting components are also told, with [`DisplayReply::Refused`]); the signal that
 ///   ended it.
 ///
 /// Life: it waits (using no CPU) while it has no window; with windows it polls them at the
-/// frame rate ([`fps`](Self::fps), default 60), as a window system needs. It ends once the
-/// last surface it was given has been given back (sending `ProducerFinished`), unless
-/// [`persistent`](Self::persistent); it then deregisters itself, so the next
-/// [`Display::of`] starts a new one.
+/// frame rate ([`fps`](Self::fps), default 60), as a window system needs.
+///
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch), blocking
+/// variants: it is threaded): on `ProducerFinished` it serves the requests already in `inbox`
+/// first; either way every window is closed. It also ends by itself once the last surface it
+/// was given has been given back (sending its own `ProducerFinished`), unless
+/// [`persistent`](Self::persistent). It then deregisters itself, so the next [`Display::of`]
+/// starts a new one.
 ///
 /// Known limit: minifb reports mouse buttons as states polled once a frame, so a click
 /// shorter than a frame may be missed. Keys and typed text are reported as events, in order.
@@ -122,9 +126,10 @@ impl WindowDisplay {
         let mut b = ComponentBuilder::new("WindowDisplay");
         let io = b.standard::<DisplayRequest, ()>();
         b.run_threaded(move |ctx| {
-            let end = Service::new(self).run(&ctx, &io.inbox, &io.control, &io.signal);
+            let mut watch = ControlWatch::new(io.control, io.signal);
+            let end = Service::new(self).run(&ctx, &io.inbox, &mut watch);
             Display::deregister_self(&ctx);
-            io.signal.send_blocking(end);
+            watch.finish_blocking(end);
         })
     }
 }
@@ -142,24 +147,24 @@ impl Service {
         Service { config, surfaces: Vec::new(), windows: HashMap::new(), closed: HashSet::new() }
     }
 
-    fn run(
-        mut self,
-        ctx: &ThreadCtx,
-        inbox: &axon_core::Inbox<DisplayRequest>,
-        control: &axon_core::Inbox<Signal>,
-        signal: &axon_core::Outbox<Signal>,
-    ) -> Signal {
+    /// Serves requests and runs the windows until it ends; returns the signal to end with.
+    /// Dropping `self` closes every window.
+    fn run(mut self, ctx: &ThreadCtx, inbox: &Inbox<DisplayRequest>, watch: &mut ControlWatch) -> Signal {
         let frame = Duration::from_secs(1) / self.config.fps;
         let mut had_any = false;
         loop {
-            while let Some(s) = control.try_recv() {
-                if s.is_terminal() {
-                    return s;
-                }
-                signal.send_blocking(s);
-            }
             let mut opened: Vec<SurfaceId> = Vec::new();
-            while let Some(req) = inbox.try_recv() {
+            let mut end = None;
+            while let Some(next) = watch.try_next(inbox) {
+                let req = match next {
+                    Next::Data(req) => req,
+                    Next::End(s) => {
+                        end = Some(s);
+                        break;
+                    }
+                    // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
+                    Next::Other(_) => continue,
+                };
                 match req {
                     DisplayRequest::Open(spec) => {
                         had_any = true;
@@ -189,8 +194,11 @@ impl Service {
                     }
                 }
             }
+            if let Some(s) = end {
+                return s;
+            }
             if !opened.is_empty() {
-                self.open_windows(&opened, signal);
+                self.open_windows(&opened, watch);
             }
             self.update_windows();
             if had_any && self.surfaces.is_empty() && !self.config.persistent {
@@ -214,7 +222,7 @@ impl Service {
     }
 
     /// Makes (or remakes, larger) the windows new surfaces need, and answers their requests.
-    fn open_windows(&mut self, opened: &[SurfaceId], signal: &axon_core::Outbox<Signal>) {
+    fn open_windows(&mut self, opened: &[SurfaceId], watch: &mut ControlWatch) {
         let titles: Vec<String> = {
             let mut t: Vec<String> = Vec::new();
             for s in self.surfaces.iter().filter(|s| opened.contains(&s.id)) {
@@ -238,16 +246,17 @@ impl Service {
                 Ok(()) => {
                     for &i in &here {
                         if let Some(r) = &self.surfaces[i].reply {
-                            r.send_blocking(DisplayReply::Granted(self.surfaces[i].id));
+                            // A display never waits on a client (see `DisplayReply`).
+                            let _ = r.try_send(DisplayReply::Granted(self.surfaces[i].id));
                         }
                     }
                 }
                 Err(reason) => {
-                    signal.send_blocking(Signal::ErrorInformation { caller: None, message: reason.clone() });
+                    watch.emit_blocking(Signal::ErrorInformation { caller: None, message: reason.clone() });
                     for &i in here.iter().rev() {
                         let s = self.surfaces.remove(i);
                         if let Some(r) = &s.reply {
-                            r.send_blocking(DisplayReply::Refused { id: s.id, reason: reason.clone() });
+                            let _ = r.try_send(DisplayReply::Refused { id: s.id, reason: reason.clone() });
                         }
                     }
                 }
@@ -314,7 +323,8 @@ impl Service {
             }
             for input in inputs {
                 for (to, e) in route(input, here()) {
-                    to.send_blocking(e);
+                    // Input for a component that does not read it is dropped (see `DisplayReply`).
+                    let _ = to.try_send(e);
                 }
             }
         }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use axon_core::{Scheduler, Signal};
 use common::{LIMIT, stepped, tap};
-use kamaelia_ui::{DISPLAY_SERVICE, Display, DisplayRequest, NullDisplay, TextDisplayer, WindowDisplay};
+use kamaelia_ui::{DISPLAY_SERVICE, Display, DisplayRequest, NullDisplay, SurfaceId, TextDisplayer, WindowDisplay};
 
 #[test]
 fn components_use_the_display_registered_with_their_scheduler() {
@@ -53,6 +53,37 @@ fn the_null_display_ends_and_deregisters_once_its_last_surface_is_given_back() {
     assert!(matches!(null_taps.signals().as_slice(), [s] if s.is_producer_finished()));
     assert!(sched.services().retrieve(DISPLAY_SERVICE).is_err(), "deregistered");
     assert!(!taps.signals().is_empty());
+}
+
+/// The window display keeps the shutdown contract (it is threaded, so `contract.rs` cannot
+/// run it): another signal is passed on and it carries on; requests already queued are
+/// served before `ProducerFinished` ends it, which is passed on last; a shutdown ends it and
+/// is passed on. It never waits to send (answers and input to a client that does not read
+/// are dropped), so there is no blocked send for a shutdown to interrupt. No request here
+/// opens a window.
+#[test]
+fn the_window_display_keeps_the_shutdown_contract() {
+    let sched = Scheduler::new().background();
+    let window = WindowDisplay::new().build();
+    let h = sched.handle::<DisplayRequest, ()>(&window).unwrap();
+    h.put_control(Signal::Status("hi".into()));
+    let s = h.get_signal_timeout(LIMIT).expect("the Status is passed on");
+    assert!(matches!(&s, Signal::Status(t) if t == "hi"), "{s}");
+    assert!(!window.is_finished(), "a Status does not end it");
+    for i in 0..3 {
+        h.put(DisplayRequest::Redraw(SurfaceId(u64::MAX - i)));
+    }
+    h.put_control(Signal::producer_finished());
+    let s = h.get_signal_timeout(LIMIT).expect("it ends");
+    assert!(s.is_producer_finished(), "{s}");
+    assert_eq!(window.box_info("inbox").unwrap().len, 0, "the queued requests were served first");
+
+    let window = WindowDisplay::new().build();
+    let h = sched.handle::<DisplayRequest, ()>(&window).unwrap();
+    h.put(DisplayRequest::Redraw(SurfaceId(u64::MAX)));
+    h.put_control(Signal::ShutdownMicroprocess);
+    let s = h.get_signal_timeout(LIMIT).expect("it ends");
+    assert!(s.is_shutdown(), "{s}");
 }
 
 /// Runs the body of `child_name` in a child process of this test binary with `$DISPLAY`

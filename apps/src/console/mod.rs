@@ -42,7 +42,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axon_core::{Component, ComponentBuilder, Received, SchedulerHandle, Signal, StandardBoxes, pause, pause_until};
+use axon_core::{
+    Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, SchedulerHandle, Signal,
+    StandardBoxes, pause, pause_until,
+};
 use kamaelia_net::{ConnInfo, ServerCore, SlowClientPolicy};
 use kamaelia_util::{LineFramer, OverlongPolicy};
 
@@ -143,11 +146,13 @@ pub struct ConsoleServer {
     /// The console's component (activate it): `DebugConsole`, the parent of its ServerCore
     /// and of everything spawned from the console.
     ///
-    /// Boxes: `control: Signal` (a terminal signal shuts down the server, every open
-    /// session and every component spawned from the console; once they have all ended the
-    /// signal is passed on out of `signal` and the console ends); `signal: Signal`;
-    /// `inbox`/`outbox: ()` unused. It also ends (passing on `ShutdownMicroprocess`) if
-    /// its server ends by itself.
+    /// Boxes: `control: Signal`; `signal: Signal`; `inbox`/`outbox: ()` unused.
+    ///
+    /// Shutdown: the standard contract ([`ControlWatch`]), with an end hook: a terminal
+    /// signal (`ProducerFinished` too: it has nothing to drain) shuts down the server, every
+    /// open session and every component spawned from the console, and once they have all
+    /// ended it is passed on. It also ends so (passing on `ShutdownMicroprocess`) if its
+    /// server ends by itself.
     pub component: Component,
     /// Where it listens (always 127.0.0.1).
     pub local_addr: SocketAddr,
@@ -155,24 +160,19 @@ pub struct ConsoleServer {
 
 fn root(b: ComponentBuilder, io: StandardBoxes<(), ()>, server: Component) -> Component {
     b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         if let Err(e) = ctx.spawn(&server) {
-            io.signal.send(Signal::ErrorInformation { caller: Some(ctx.id()), message: e.to_string() }).await;
-            io.signal.send(Signal::ShutdownMicroprocess).await;
-            return;
+            watch.emit(Signal::ErrorInformation { caller: Some(ctx.id()), message: e.to_string() }).await;
+            return watch.finish(Signal::ShutdownMicroprocess).await;
         }
         let mut stopping: Option<Signal> = None;
         // Children already told to stop (a session may spawn one while the console stops).
         let mut told = std::collections::HashSet::new();
         loop {
-            while let Some(sig) = io.control.try_recv() {
-                if sig.is_terminal() {
-                    stopping.get_or_insert(sig);
-                } else {
-                    io.signal.send(sig).await;
-                }
-            }
-            if stopping.is_none() && server.is_finished() {
-                stopping = Some(Signal::ShutdownMicroprocess);
+            // It has nothing to drain: `ProducerFinished` stops it as a shutdown does.
+            let end = watch.check().or_else(|| watch.take_finished());
+            if stopping.is_none() {
+                stopping = end.or_else(|| server.is_finished().then_some(Signal::ShutdownMicroprocess));
             }
             if stopping.is_some() {
                 for child in ctx.children().into_iter().filter(|c| told.insert(c.id())) {
@@ -182,10 +182,10 @@ fn root(b: ComponentBuilder, io: StandardBoxes<(), ()>, server: Component) -> Co
                     }
                 }
             }
+            // Forgets finished children (spawned ones that ended) every turn.
             let done = ctx.children_done();
-            if let (Some(sig), true) = (&stopping, done) {
-                io.signal.send(sig.clone()).await;
-                return;
+            if let Some(end) = stopping.take_if(|_| done) {
+                return watch.finish(end).await;
             }
             pause().await;
         }
@@ -223,49 +223,50 @@ enum Flow {
     Go,
     /// Close the connection (quit, wrong token).
     Close,
-    /// A signal arrived on control while a command waited: pass it on and end.
-    Stop(Signal),
 }
 
 struct Session {
     shared: Arc<Shared>,
     sched: SchedulerHandle,
-    io: StandardBoxes<Vec<u8>, Vec<u8>>,
+    watch: ControlWatch,
+    outbox: Outbox<Vec<u8>>,
     authorised: bool,
 }
 
 impl Session {
-    async fn answer(&self, answer: Result<String, String>) {
-        self.io.outbox.send(wire(&answer)).await;
+    /// Sends an answer; `Err` is a shutdown that came while the client was not reading.
+    async fn answer(&mut self, answer: Result<String, String>) -> Result<(), Signal> {
+        Ok(self.watch.send(&self.outbox, wire(&answer)).await?)
     }
 
-    async fn line(&mut self, frame: Result<Vec<u8>, kamaelia_util::FramingError>) -> Flow {
+    /// Answers one line; `Err` is the signal that ends the session.
+    async fn line(&mut self, frame: Result<Vec<u8>, kamaelia_util::FramingError>) -> Result<Flow, Signal> {
         let line = match frame {
             Ok(l) => String::from_utf8_lossy(&l).into_owned(),
             Err(e) => {
-                self.answer(Err(e.to_string())).await;
-                return if self.authorised { Flow::Go } else { Flow::Close };
+                self.answer(Err(e.to_string())).await?;
+                return Ok(if self.authorised { Flow::Go } else { Flow::Close });
             }
         };
         if !self.authorised {
             let ok = self.shared.token.as_deref().is_some_and(|t| same(line.trim(), t));
             if ok {
                 self.authorised = true;
-                self.answer(Ok("ok: type help for the commands".into())).await;
-                return Flow::Go;
+                self.answer(Ok("ok: type help for the commands".into())).await?;
+                return Ok(Flow::Go);
             }
-            self.answer(Err("wrong token".into())).await;
-            return Flow::Close;
+            self.answer(Err("wrong token".into())).await?;
+            return Ok(Flow::Close);
         }
         match commands::execute(&self.shared, &self.sched, &line) {
-            Step::Nothing => Flow::Go,
+            Step::Nothing => Ok(Flow::Go),
             Step::Answer(a) => {
-                self.answer(a).await;
-                Flow::Go
+                self.answer(a).await?;
+                Ok(Flow::Go)
             }
             Step::Quit => {
-                self.answer(Ok("bye".into())).await;
-                Flow::Close
+                self.answer(Ok("bye".into())).await?;
+                Ok(Flow::Close)
             }
             Step::Stats(interval) => {
                 let before = self.sched.snapshot();
@@ -273,75 +274,72 @@ impl Session {
                 let deadline = start + interval;
                 while Instant::now() < deadline {
                     pause_until(deadline).await;
-                    if let Some(sig) = self.io.control.try_recv() {
-                        if sig.is_terminal() {
-                            return Flow::Stop(sig);
-                        }
-                        self.io.signal.send(sig).await;
+                    // A shutdown ends the wait; a `ProducerFinished` waits its turn.
+                    if let Some(stop) = self.watch.check() {
+                        return Err(stop);
                     }
                 }
                 let after = self.sched.snapshot();
-                self.answer(Ok(commands::stats(&before, &after, start.elapsed()))).await;
-                Flow::Go
+                self.answer(Ok(commands::stats(&before, &after, start.elapsed()))).await?;
+                Ok(Flow::Go)
+            }
+        }
+    }
+
+    /// Greets, then answers each line until the connection ends; returns the signal to end
+    /// with.
+    async fn serve(&mut self, me: ComponentId, inbox: &Inbox<Vec<u8>>) -> Signal {
+        let greeting = if self.authorised {
+            "axon debug console: type help for the commands (each answer ends with an empty line)"
+        } else {
+            "axon debug console: send the token first"
+        };
+        if let Err(stop) = self.answer(Ok(greeting.into())).await {
+            return stop;
+        }
+        let mut framer = LineFramer::with_limit(MAX_COMMAND, OverlongPolicy::Refuse);
+        loop {
+            let ending = match self.watch.next(inbox).await {
+                Next::Data(bytes) => {
+                    framer.push(&bytes);
+                    None
+                }
+                Next::End(sig) if sig.is_producer_finished() => {
+                    // The client closed its side: what it sent before that is answered.
+                    framer.finish();
+                    Some(sig)
+                }
+                Next::End(sig) => return sig,
+                // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
+                Next::Other(_) => continue,
+            };
+            while let Some(frame) = framer.next_frame() {
+                match self.line(frame).await {
+                    Ok(Flow::Go) => {}
+                    Ok(Flow::Close) => return Signal::producer_finished_by(me),
+                    Err(stop) => return stop,
+                }
+            }
+            if let Some(sig) = ending {
+                return sig;
             }
         }
     }
 }
 
 /// One connection's protocol: bytes in, answers out; see the module docs.
+///
+/// Shutdown: the standard contract ([`ControlWatch`]): on `ProducerFinished` (the client
+/// closed its side) the lines it sent before are answered first; a shutdown also ends a
+/// `stats` wait. `quit` and a wrong token end it with its own `ProducerFinished`.
 fn session(shared: Arc<Shared>, _conn: ConnInfo) -> Component {
     let mut b = ComponentBuilder::new("ConsoleSession");
     let io = b.standard::<Vec<u8>, Vec<u8>>();
     b.run(move |ctx| async move {
         let authorised = shared.token.is_none();
-        let mut s = Session { shared, sched: ctx.scheduler(), io, authorised };
-        let greeting = if s.authorised {
-            "axon debug console: type help for the commands (each answer ends with an empty line)"
-        } else {
-            "axon debug console: send the token first"
-        };
-        s.answer(Ok(greeting.into())).await;
-        let mut framer = LineFramer::with_limit(MAX_COMMAND, OverlongPolicy::Refuse);
-        loop {
-            let ending = match s.io.inbox.recv_with_control(&s.io.control).await {
-                Received::Data(bytes) => {
-                    framer.push(&bytes);
-                    None
-                }
-                Received::Control(sig) if sig.is_producer_finished() => {
-                    // The client closed its side: answer what it sent before that.
-                    while let Some(bytes) = s.io.inbox.try_recv() {
-                        framer.push(&bytes);
-                    }
-                    framer.finish();
-                    Some(sig)
-                }
-                Received::Control(sig) if sig.is_terminal() => {
-                    s.io.signal.send(sig).await;
-                    return;
-                }
-                Received::Control(sig) => {
-                    s.io.signal.send(sig).await;
-                    continue;
-                }
-            };
-            while let Some(frame) = framer.next_frame() {
-                match s.line(frame).await {
-                    Flow::Go => {}
-                    Flow::Close => {
-                        s.io.signal.send(Signal::producer_finished_by(ctx.id())).await;
-                        return;
-                    }
-                    Flow::Stop(sig) => {
-                        s.io.signal.send(sig).await;
-                        return;
-                    }
-                }
-            }
-            if let Some(sig) = ending {
-                s.io.signal.send(sig).await;
-                return;
-            }
-        }
+        let watch = ControlWatch::new(io.control, io.signal);
+        let mut s = Session { shared, sched: ctx.scheduler(), watch, outbox: io.outbox, authorised };
+        let end = s.serve(ctx.id(), &io.inbox).await;
+        s.watch.finish(end).await;
     })
 }

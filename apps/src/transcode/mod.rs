@@ -11,8 +11,9 @@
 //!   WORKERi = Pipeline(Transcoder(i), Uploader(i))      for i in 0..N
 //!   REPORT  = Reporter,                 events -> Summary, progress bars or lines
 //!   STOPPER = Stopper(--until),         stop requests -> GATE and every WORKERi
-//!   linkages: FILES -> GATE -> SPLIT -> SPLIT.outbox{i}/signal{i} -> WORKERi -> REPORT,
-//!             GATE.events, STOPPER.events -> REPORT, GATE.done -> REPORT.control,
+//!   linkages: FILES -> GATE -> SPLIT -> SPLIT.outbox{i}/signal{i} -> WORKERi -> REPORT (its
+//!             outbox to REPORT.inbox, its signal to REPORT.ends),
+//!             GATE.events, STOPPER.events -> REPORT, GATE.done -> REPORT.ends,
 //!             self.stop -> STOPPER,
 //!             STOPPER.gate -> GATE.control, STOPPER.worker{i} -> WORKERi.control,
 //!             REPORT.signal -> STOPPER.control )
@@ -393,7 +394,7 @@ impl Transcode {
             .link(("GATE", "outbox"), ("SPLIT", "inbox"))
             .link(("GATE", "signal"), ("SPLIT", "control"))
             .link(("GATE", "events"), ("REPORT", "inbox"))
-            .link(("GATE", "done"), ("REPORT", "control"))
+            .link(("GATE", "done"), ("REPORT", "ends"))
             .link(("self", "stop"), ("STOPPER", "inbox"))
             .link(("STOPPER", "gate"), ("GATE", "control"))
             .link(("STOPPER", "events"), ("REPORT", "inbox"))
@@ -417,7 +418,7 @@ impl Transcode {
                 .link(("SPLIT", &sig), (&name, "control"))
                 .link(("STOPPER", &stop), (&name, "control"))
                 .link((&name, "outbox"), ("REPORT", "inbox"))
-                .link((&name, "signal"), ("REPORT", "control"));
+                .link((&name, "signal"), ("REPORT", "ends"));
         }
         let graph = g.build().map_err(SetupError::Wiring)?;
         // The graphline's `stop` passes through to the Stopper's JobControl inbox.

@@ -9,7 +9,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axon_core::{Component, ComponentBuilder, Signal};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Signal};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kamaelia_file::FileError;
 
@@ -110,7 +110,8 @@ impl fmt::Display for Summary {
 ///
 /// Boxes:
 /// - `inbox: Event`: events from the gate, the Stopper and the workers.
-/// - `control: Signal`: each worker pipeline's `signal` and the StopGate's `done`; after a
+/// - `control: Signal`: shutdown signalling.
+/// - `ends: Signal`: each worker pipeline's `signal` and the StopGate's `done`; after a
 ///   terminal signal from each (`workers + 1`) it ends.
 /// - `errors: FileError`: directories the file walk could not read (shown as notes).
 /// - `outbox: ()`: unused.
@@ -118,6 +119,10 @@ impl fmt::Display for Summary {
 ///   otherwise wait for a stop forever).
 ///
 /// A threaded component: terminal output may block.
+///
+/// Shutdown: the standard contract ([`ControlWatch`], blocking variants): on
+/// `ProducerFinished` it takes the events already in `inbox` first. It also ends by itself
+/// once every worker and the gate have ended (sending its own `ShutdownMicroprocess`).
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Reporter {
     workers: usize,
@@ -143,18 +148,21 @@ impl Reporter {
         let mut b = ComponentBuilder::new("Reporter");
         let inbox = b.inbox::<Event>("inbox");
         let control = b.control();
+        let ends = b.inbox::<Signal>("ends");
         let errors = b.inbox::<FileError>("errors");
         b.outbox::<()>("outbox");
         let signal = b.signal();
         b.run_threaded(move |tctx| {
+            let mut watch = ControlWatch::new(control, signal);
             let mut screen = Screen::new(self.display, self.workers);
             let mut ended = 0;
-            loop {
-                while let Some(s) = control.try_recv() {
-                    if s.is_terminal() {
-                        ended += 1;
-                    }
+            let end = loop {
+                if let Some(s) = watch.check() {
+                    break s;
                 }
+                // Only the terminal signals count: the others (stop requests the workers pass
+                // on) have reached every stage already, and this is their last reader.
+                ended += ends.drain().filter(Signal::is_terminal).count();
                 // A worker's events are all in before its end: it sent them first.
                 while let Some(e) = errors.try_recv() {
                     self.take(&mut screen, Event::Note(e.to_string()));
@@ -164,12 +172,15 @@ impl Reporter {
                 }
                 // Every worker, and the gate.
                 if ended > self.workers {
-                    break;
+                    break Signal::ShutdownMicroprocess;
+                }
+                if let Some(f) = watch.take_finished() {
+                    break f;
                 }
                 tctx.pause(None);
-            }
+            };
             screen.finish();
-            signal.send_blocking(Signal::ShutdownMicroprocess);
+            watch.finish_blocking(end);
         })
     }
 

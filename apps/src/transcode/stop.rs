@@ -4,7 +4,10 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, ComponentId, Inbox, Outbox, Signal, pause, pause_until};
+use axon_core::{
+    Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, pause,
+    pause_until,
+};
 use chrono::{Local, NaiveTime, TimeDelta};
 
 use super::events::{Event, Job, JobControl, control_signal, job_control};
@@ -18,7 +21,7 @@ use super::events::{Event, Job, JobControl, control_signal, job_control};
 /// - `control: Signal`: shutdown signalling (the job's reporter ends it when the workers
 ///   are done).
 /// - `outbox: ()`: unused.
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on; the signal that ended it.
 /// - `gate: Signal`: to the StopGate's `control`.
 /// - `worker0` .. `worker{n-1}: Signal`: to each worker pipeline's `control`.
 /// - `events: Event`: [`Event::StopRequested`], for the reporter.
@@ -26,7 +29,8 @@ use super::events::{Event, Job, JobControl, control_signal, job_control};
 /// Each kind of request is broadcast once: a second `Stop` changes nothing, an `Abort`
 /// after a `Stop` escalates it.
 ///
-/// Shutdown: any terminal signal on `control` ends it (passed on).
+/// Shutdown: the standard contract ([`ControlWatch`]): on `ProducerFinished` the requests
+/// already in `inbox` are broadcast first.
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Stopper {
@@ -56,42 +60,60 @@ impl Stopper {
         let mut outs: Vec<Outbox<Signal>> = vec![b.outbox::<Signal>("gate")];
         outs.extend((0..self.workers).map(|i| b.outbox::<Signal>(format!("worker{i}"))));
         let events = b.outbox::<Event>("events");
-        let mut deadline = self.until;
+        let deadline = self.until;
         b.run(move |_ctx| async move {
-            let mut sent: Vec<JobControl> = Vec::new();
-            loop {
-                let mut asked: Vec<(JobControl, &'static str)> = Vec::new();
-                while let Some(s) = control.try_recv() {
-                    if s.is_terminal() {
-                        signal.send(s).await;
-                        return;
-                    }
-                }
-                while let Some(c) = inbox.try_recv() {
-                    asked.push((c, "requested"));
-                }
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    deadline = None;
-                    asked.push((JobControl::Stop, "--until reached"));
-                }
-                for (how, why) in asked {
-                    if sent.contains(&how) {
-                        continue;
-                    }
-                    sent.push(how);
-                    events.send(Event::StopRequested { how, why }).await;
-                    for out in &outs {
-                        out.send(control_signal(how)).await;
-                    }
-                }
-                match deadline {
-                    Some(d) => {
-                        pause_until(d).await;
-                    }
-                    None => pause().await,
+            let mut watch = ControlWatch::new(control, signal);
+            let end = broadcast(&mut watch, &inbox, &outs, &events, deadline).await;
+            watch.finish(end).await;
+        })
+    }
+}
+
+/// The Stopper's loop: broadcasts each kind of request once; returns the signal to end with.
+async fn broadcast(
+    watch: &mut ControlWatch,
+    inbox: &Inbox<JobControl>,
+    outs: &[Outbox<Signal>],
+    events: &Outbox<Event>,
+    mut deadline: Option<Instant>,
+) -> Signal {
+    let mut sent: Vec<JobControl> = Vec::new();
+    loop {
+        let mut asked: Vec<(JobControl, &'static str)> = Vec::new();
+        if let Some(s) = watch.check() {
+            return s;
+        }
+        while let Some(c) = inbox.try_recv() {
+            asked.push((c, "requested"));
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            deadline = None;
+            asked.push((JobControl::Stop, "--until reached"));
+        }
+        for (how, why) in asked {
+            if sent.contains(&how) {
+                continue;
+            }
+            sent.push(how);
+            if let Err(stop) = watch.send(events, Event::StopRequested { how, why }).await {
+                return stop.signal;
+            }
+            for out in outs {
+                if let Err(stop) = watch.send(out, control_signal(how)).await {
+                    return stop.signal;
                 }
             }
-        })
+        }
+        // Finishing: the requests already read have been broadcast.
+        if let Some(f) = watch.take_finished() {
+            return f;
+        }
+        match deadline {
+            Some(d) => {
+                pause_until(d).await;
+            }
+            None => pause().await,
+        }
     }
 }
 
@@ -116,9 +138,10 @@ impl Stopper {
 ///   (the reporter waits for it, as a stopped gate may report left work after the workers
 ///   have ended).
 ///
-/// Shutdown: on `ProducerFinished` it hands out everything it holds, then passes the signal
-/// on (or, after a stop, just ends: it already sent its own). On `ShutdownMicroprocess` (or
-/// `Shutdown`) it passes it on and ends at once.
+/// Shutdown: the standard contract ([`ControlWatch`]): on `ProducerFinished` it first hands
+/// out everything it holds (after a stop it then just ends: it already sent its own). Policy
+/// [`SignalPolicy::Deliver`]: it acts on stop requests and does not pass them on (the
+/// Stopper tells every worker itself); other signals are passed on until it has stopped.
 #[derive(Debug)]
 pub struct StopGate;
 
@@ -134,62 +157,76 @@ impl StopGate {
         let events = b.outbox::<Event>("events");
         let done = b.outbox::<Signal>("done");
         b.run(move |ctx| async move {
-            gate(ctx.id(), inbox, control, outbox, signal, events).await;
+            let mut watch = ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver);
+            match gate(ctx.id(), &mut watch, &inbox, &outbox, &events).await {
+                Some(end) => watch.finish(end).await,
+                None => watch.close().await,
+            }
             done.send(Signal::producer_finished_by(ctx.id())).await;
         })
     }
 }
 
+/// The StopGate's loop; returns the signal to end with, `None` if it already sent its own.
 async fn gate(
     me: ComponentId,
-    inbox: Inbox<Job>,
-    control: Inbox<Signal>,
-    outbox: Outbox<Job>,
-    signal: Outbox<Signal>,
-    events: Outbox<Event>,
-) {
+    watch: &mut ControlWatch,
+    inbox: &Inbox<Job>,
+    outbox: &Outbox<Job>,
+    events: &Outbox<Event>,
+) -> Option<Signal> {
     let mut held: VecDeque<Job> = VecDeque::new();
     let mut stopped = false;
     let mut walk_done: Option<Signal> = None;
     loop {
-        while let Some(s) = control.try_recv() {
-            if job_control(&s).is_some() {
-                if !stopped {
-                    stopped = true;
-                    for job in held.drain(..) {
-                        events.send(Event::Left(job)).await;
+        while let Some(next) = watch.try_next(inbox) {
+            match next {
+                Next::Data(job) => {
+                    if let Err(stop) = watch.send(events, Event::Found(job.clone())).await {
+                        return Some(stop.signal);
                     }
-                    signal.send(Signal::producer_finished_by(me)).await;
+                    if stopped {
+                        if let Err(stop) = watch.send(events, Event::Left(job)).await {
+                            return Some(stop.signal);
+                        }
+                    } else {
+                        held.push_back(job);
+                    }
                 }
-            } else if s.is_shutdown() {
-                signal.send(s).await;
-                return;
-            } else if s.is_producer_finished() {
-                walk_done.get_or_insert(s);
-            } else if !stopped {
-                signal.send(s).await;
+                Next::Other(s) if job_control(&s).is_some() => {
+                    if !stopped {
+                        stopped = true;
+                        for job in held.drain(..) {
+                            if let Err(stop) = watch.send(events, Event::Left(job)).await {
+                                return Some(stop.signal);
+                            }
+                        }
+                        watch.emit(Signal::producer_finished_by(me)).await;
+                    }
+                }
+                // After its own `ProducerFinished` nothing more goes out of `signal`.
+                Next::Other(s) => {
+                    if !stopped {
+                        watch.emit(s).await;
+                    }
+                }
+                Next::End(s) if s.is_shutdown() => return Some(s),
+                Next::End(s) => {
+                    walk_done.get_or_insert(s);
+                    break;
+                }
             }
         }
-        while let Some(job) = inbox.try_recv() {
-            events.send(Event::Found(job.clone())).await;
-            if stopped {
-                events.send(Event::Left(job)).await;
-            } else {
-                held.push_back(job);
-            }
-        }
+        // Handed out only as the balancer has room: what waits here, a stop can still leave.
         while let Some(job) = held.pop_front() {
             if let Err(full) = outbox.try_send_notify(job) {
                 held.push_front(full.into_inner());
                 break;
             }
         }
-        if held.is_empty() && inbox.is_empty() {
+        if held.is_empty() {
             if let Some(end) = walk_done.take() {
-                if !stopped {
-                    signal.send(end).await;
-                }
-                return;
+                return (!stopped).then_some(end);
             }
         }
         pause().await;

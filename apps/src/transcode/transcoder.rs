@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Inbox, Outbox, Signal, ThreadCtx};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, ThreadCtx};
 use kamaelia_file::{ProcessExit, UnixProcess};
 
 use super::events::{Event, FailedStage, Failure, Job, JobControl, ToUploader, job_control};
@@ -46,9 +46,11 @@ const STDERR_KEEP: usize = 64 * 1024;
 /// half-written output removed, [`Event::Aborted`]) and pending uploads are left as well.
 /// Both are passed on out of `signal`, so the Uploader hears them.
 ///
-/// Shutdown: on `ProducerFinished` it does the jobs already in `inbox`, then passes the
-/// signal on. On `ShutdownMicroprocess` (or `Shutdown`) it ends a running ffmpeg as for an
-/// abort, then passes the signal on at once.
+/// Shutdown: the standard contract ([`ControlWatch`], blocking variants: it is threaded): on
+/// `ProducerFinished` it does the jobs already in `inbox` first. A shutdown (also one that
+/// ends a send waiting on a full `outbox`) ends a running ffmpeg as for an abort, and is
+/// passed on once the child is gone. Policy [`SignalPolicy::Deliver`]: it acts on stop
+/// requests; every signal that does not end it is passed on.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Transcoder {
@@ -95,7 +97,7 @@ impl Transcoder {
     /// Builds the component.
     pub fn build(self) -> Component {
         let mut b = ComponentBuilder::new("Transcoder");
-        let bx = Boxes {
+        let bx = Declared {
             inbox: b.inbox_with_capacity::<Job>("inbox", 1),
             control: b.control(),
             outbox: b.outbox::<ToUploader>("outbox"),
@@ -107,17 +109,48 @@ impl Transcoder {
             proccontrol: b.outbox::<Signal>("_proccontrol"),
         };
         b.run_threaded(move |tctx| {
-            let run = Run { cfg: self, tctx: &tctx, bx, stopping: false, aborting: false, finishing: None };
+            let watch = ControlWatch::new(bx.control, bx.signal).with_policy(SignalPolicy::Deliver);
+            let bx = Boxes {
+                inbox: bx.inbox,
+                outbox: bx.outbox,
+                progress: bx.progress,
+                stderr: bx.stderr,
+                exit: bx.exit,
+                procsignal: bx.procsignal,
+                proccontrol: bx.proccontrol,
+            };
+            let run = Run {
+                cfg: self,
+                tctx: &tctx,
+                watch,
+                bx,
+                stopping: false,
+                aborting: false,
+                finishing: None,
+                shutdown: None,
+            };
             run.run();
         })
     }
 }
 
-struct Boxes {
+/// The boxes the component declares.
+struct Declared {
     inbox: Inbox<Job>,
     control: Inbox<Signal>,
     outbox: Outbox<ToUploader>,
     signal: Outbox<Signal>,
+    progress: Inbox<Vec<u8>>,
+    stderr: Inbox<Vec<u8>>,
+    exit: Inbox<ProcessExit>,
+    procsignal: Inbox<Signal>,
+    proccontrol: Outbox<Signal>,
+}
+
+/// Its boxes but `control` and `signal` (the watch has those).
+struct Boxes {
+    inbox: Inbox<Job>,
+    outbox: Outbox<ToUploader>,
     progress: Inbox<Vec<u8>>,
     stderr: Inbox<Vec<u8>>,
     exit: Inbox<ProcessExit>,
@@ -138,73 +171,75 @@ enum Ran {
 struct Run<'a> {
     cfg: Transcoder,
     tctx: &'a ThreadCtx,
+    watch: ControlWatch,
     bx: Boxes,
     stopping: bool,
     aborting: bool,
+    /// A `ProducerFinished` that came while ffmpeg ran: the jobs already queued come first.
     finishing: Option<Signal>,
+    /// A shutdown, met while ffmpeg ran or while a send waited: it ends the component.
+    shutdown: Option<Signal>,
 }
 
 impl Run<'_> {
     fn run(mut self) {
         let end = loop {
-            if let Some(stop) = self.control() {
-                break stop;
+            if let Some(s) = self.shutdown.take() {
+                break s;
             }
-            match self.bx.inbox.try_recv() {
-                Some(job) => {
-                    if let Err(stop) = self.job(job) {
-                        break stop;
-                    }
+            if self.bx.inbox.is_empty() {
+                if let Some(f) = self.finishing.take() {
+                    break f;
                 }
-                None => match self.finishing.take() {
-                    Some(f) => break f,
-                    None => {
-                        self.tctx.pause(None);
-                    }
-                },
+            }
+            match self.watch.next_blocking(self.tctx, &self.bx.inbox) {
+                Next::Data(job) => self.job(job),
+                Next::Other(s) => self.signal(s),
+                Next::End(s) => break s,
             }
         };
-        self.bx.signal.send_blocking(end);
+        self.watch.finish_blocking(end);
     }
 
-    /// Handles what is on `control`; returns a shutdown.
-    fn control(&mut self) -> Option<Signal> {
-        while let Some(s) = self.bx.control.try_recv() {
-            if let Some(c) = job_control(&s) {
-                self.stopping = true;
-                self.aborting |= c == JobControl::Abort;
-                self.bx.signal.send_blocking(s);
-            } else if s.is_shutdown() {
-                return Some(s);
-            } else if s.is_producer_finished() {
-                self.finishing.get_or_insert(s);
-            } else {
-                self.bx.signal.send_blocking(s);
-            }
+    /// A signal that does not end it: a stop request is acted on; each is passed on, so the
+    /// Uploader hears stop requests too.
+    fn signal(&mut self, s: Signal) {
+        if let Some(c) = job_control(&s) {
+            self.stopping = true;
+            self.aborting |= c == JobControl::Abort;
         }
-        None
+        self.watch.emit_blocking(s);
     }
 
-    fn event(&self, e: Event) {
-        self.bx.outbox.send_blocking(ToUploader::Event(e));
+    /// Sends `m` on `outbox`, waiting for room; a shutdown meanwhile drops it and is kept.
+    /// Once stopping, it never waits: a message with no room is dropped.
+    fn send(&mut self, m: ToUploader) {
+        if self.shutdown.is_some() {
+            let _ = self.bx.outbox.try_send(m);
+        } else if let Err(stop) = self.watch.send_blocking(self.tctx, &self.bx.outbox, m) {
+            self.shutdown = Some(stop.signal);
+        }
     }
 
-    fn failed(&self, source: &Path, reason: String) {
+    fn event(&mut self, e: Event) {
+        self.send(ToUploader::Event(e));
+    }
+
+    fn failed(&mut self, source: &Path, reason: String) {
         let failure = Failure { path: source.to_path_buf(), stage: FailedStage::Transcode, reason };
         self.event(Event::Failed { worker: Some(self.cfg.worker), failure });
     }
 
-    fn job(&mut self, job: Job) -> Result<(), Signal> {
+    fn job(&mut self, job: Job) {
         match job {
             Job::Upload(p) if self.aborting => self.event(Event::Left(Job::Upload(p))),
-            Job::Upload(p) => self.bx.outbox.send_blocking(ToUploader::Upload(p)),
+            Job::Upload(p) => self.send(ToUploader::Upload(p)),
             Job::Transcode(p) if self.stopping => self.event(Event::Left(Job::Transcode(p))),
-            Job::Transcode(p) => return self.transcode(&p),
+            Job::Transcode(p) => self.transcode(&p),
         }
-        Ok(())
     }
 
-    fn transcode(&mut self, rel: &Path) -> Result<(), Signal> {
+    fn transcode(&mut self, rel: &Path) {
         let worker = self.cfg.worker;
         let layout = self.cfg.layout.clone();
         let src = layout.source().join(rel);
@@ -220,7 +255,7 @@ impl Run<'_> {
             if self.cfg.dry_run {
                 let what = format!("move {} to done/ (its output waits in to_upload/)", rel.display());
                 self.event(Event::WouldDo { worker, what });
-                return Ok(());
+                return;
             }
             match move_no_clobber(&src, &done) {
                 Ok(_) => self.event(Event::AlreadyTranscoded { worker, source: rel.to_path_buf() }),
@@ -228,7 +263,7 @@ impl Run<'_> {
                     self.failed(rel, format!("its output is in to_upload/, but it cannot be moved to done/: {e}"))
                 }
             }
-            return Ok(());
+            return;
         }
         if self.cfg.dry_run {
             let what = format!(
@@ -237,22 +272,22 @@ impl Run<'_> {
                 out.display()
             );
             self.event(Event::WouldDo { worker, what });
-            self.bx.outbox.send_blocking(ToUploader::Upload(out));
-            return Ok(());
+            self.send(ToUploader::Upload(out));
+            return;
         }
         if !src.is_file() {
             self.failed(rel, "the source is no longer there".into());
-            return Ok(());
+            return;
         }
         if let Some(dir) = part.parent() {
             if let Err(e) = fs::create_dir_all(dir) {
                 self.failed(rel, format!("cannot create {}: {e}", dir.display()));
-                return Ok(());
+                return;
             }
         }
         self.event(Event::TranscodeStarted { worker, source: rel.to_path_buf(), command });
         let started = Instant::now();
-        let (ran, shutdown) = self.ffmpeg(rel, &args);
+        let ran = self.ffmpeg(rel, &args);
         match ran {
             Ran::Exited(exit, _) if exit.success() => match move_no_clobber(&part, &fin) {
                 Err(e) => {
@@ -272,7 +307,7 @@ impl Run<'_> {
                         output: out.clone(),
                         took: started.elapsed(),
                     });
-                    self.bx.outbox.send_blocking(ToUploader::Upload(out));
+                    self.send(ToUploader::Upload(out));
                 }
             },
             Ran::Exited(exit, stderr) => {
@@ -289,15 +324,11 @@ impl Run<'_> {
                 self.failed(rel, why);
             }
         }
-        match shutdown {
-            Some(s) => Err(s),
-            None => Ok(()),
-        }
     }
 
     /// Runs ffmpeg as a child component and waits for it, reporting progress; ends it on
-    /// an abort or a shutdown (returned, to be passed on once the child is gone).
-    fn ffmpeg(&mut self, rel: &Path, args: &[std::ffi::OsString]) -> (Ran, Option<Signal>) {
+    /// an abort or a shutdown (kept in `self.shutdown`, passed on once the child is gone).
+    fn ffmpeg(&mut self, rel: &Path, args: &[std::ffi::OsString]) -> Ran {
         let worker = self.cfg.worker;
         let proc = UnixProcess::program(&self.cfg.ffmpeg).args(args).grace(self.cfg.grace).build();
         let me = self.tctx.component();
@@ -310,29 +341,38 @@ impl Run<'_> {
         })();
         if let Err(e) = linked {
             self.tctx.remove_child(&proc);
-            return (Ran::NotRun(format!("cannot wire ffmpeg: {e}")), None);
+            return Ran::NotRun(format!("cannot wire ffmpeg: {e}"));
         }
         if let Err(e) = self.tctx.spawn(&proc) {
             self.tctx.remove_child(&proc);
-            return (Ran::NotRun(format!("cannot start ffmpeg: {e}")), None);
+            return Ran::NotRun(format!("cannot start ffmpeg: {e}"));
         }
         let mut parser = ProgressParser::new();
         let mut stderr = String::new();
         let mut total = None;
         let mut exit = None;
         let mut ended_by_us = false;
-        let mut shutdown = None;
         loop {
-            if let Some(s) = self.control() {
-                shutdown.get_or_insert(s);
-            }
-            if (self.aborting || shutdown.is_some()) && !ended_by_us {
-                ended_by_us = true;
-                self.bx.proccontrol.send_blocking(Signal::ShutdownMicroprocess);
-            }
+            // While ffmpeg runs, the child's signals are the data watched: our own signals
+            // come first, then the child's, without touching `inbox`.
             let mut over = false;
-            while let Some(s) = self.bx.procsignal.try_recv() {
-                over |= s.is_terminal();
+            while let Some(next) = self.watch.try_next(&self.bx.procsignal) {
+                match next {
+                    Next::Data(s) => over |= s.is_terminal(),
+                    Next::Other(s) => self.signal(s),
+                    Next::End(s) if s.is_shutdown() => {
+                        self.shutdown.get_or_insert(s);
+                    }
+                    // Finishing: the jobs already queued are done first (see `run`).
+                    Next::End(s) => {
+                        self.finishing.get_or_insert(s);
+                    }
+                }
+            }
+            if (self.aborting || self.shutdown.is_some()) && !ended_by_us {
+                ended_by_us = true;
+                // The child's control inbox is unbounded: this is never refused for room.
+                let _ = self.bx.proccontrol.try_send(Signal::ShutdownMicroprocess);
             }
             // Everything the child sent before its end is in our inboxes by now.
             while let Some(chunk) = self.bx.stderr.try_recv() {
@@ -360,14 +400,13 @@ impl Run<'_> {
             self.tctx.pause(None);
         }
         self.tctx.remove_child(&proc);
-        let ran = match exit {
+        match exit {
             // It finished before the request to end it took effect: the output is whole.
             Some(e) if e.success() => Ran::Exited(e, stderr),
             _ if ended_by_us => Ran::Ended,
             Some(ProcessExit::NotStarted(e)) => Ran::NotRun(format!("cannot run {}: {e}", self.cfg.ffmpeg.display())),
             Some(e) => Ran::Exited(e, stderr),
             None => Ran::NotRun("ffmpeg ended without an exit status".into()),
-        };
-        (ran, shutdown)
+        }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Inbox, Outbox, Signal, ThreadCtx};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, ThreadCtx};
 use suppaftp::types::{FileType, Mode};
 use suppaftp::{FtpError, FtpStream};
 
@@ -257,16 +257,19 @@ fn ftp_put(t: &FtpTarget, dirs: &[String], name: &str, part: &str, reader: &mut 
 /// - `inbox: ToUploader`: outputs to upload, and events to pass on.
 /// - `control: Signal`: shutdown signalling and stop requests.
 /// - `outbox: Event`: events, for the reporter.
-/// - `signal: Signal`: the terminal signal, passed on.
+/// - `signal: Signal`: signals passed on, stop requests included; the signal that ended it.
 ///
 /// Stopping: after [`JobControl::Stop`] it still uploads what it is given (the outputs of
 /// the transcodes that were allowed to finish). After [`JobControl::Abort`] a running upload
 /// is abandoned ([`Event::Aborted`]) and queued ones are left ([`Event::Left`]); their files
 /// stay in `to_upload/`, which is the checkpoint the next run starts from.
 ///
-/// Shutdown: on `ProducerFinished` it finishes the uploads it has (retries included), then
-/// passes the signal on. On `ShutdownMicroprocess` (or `Shutdown`) it abandons a running
-/// upload and passes the signal on once its thread has let go.
+/// Shutdown: the standard contract ([`ControlWatch`], blocking variants: it is threaded): on
+/// `ProducerFinished` it first finishes the uploads it has (retries included). A shutdown
+/// (also one that ends a send waiting on a full `outbox`) abandons a running upload as an
+/// abort does, and is passed on once the upload's thread has let go. Policy
+/// [`SignalPolicy::Deliver`]: it acts on stop requests; every signal that does not end it is
+/// passed on.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Uploader {
@@ -313,10 +316,9 @@ impl Uploader {
             let run = Run {
                 cfg: self,
                 tctx: &tctx,
+                watch: ControlWatch::new(control, signal).with_policy(SignalPolicy::Deliver),
                 inbox,
-                control,
                 outbox,
-                signal,
                 queue: VecDeque::new(),
                 current: None,
                 retry: None,
@@ -340,10 +342,9 @@ struct InFlight {
 struct Run<'a> {
     cfg: Uploader,
     tctx: &'a ThreadCtx,
+    watch: ControlWatch,
     inbox: Inbox<ToUploader>,
-    control: Inbox<Signal>,
     outbox: Outbox<Event>,
-    signal: Outbox<Signal>,
     queue: VecDeque<PathBuf>,
     current: Option<InFlight>,
     /// The next attempt at a failed upload: when, what, which attempt.
@@ -356,8 +357,9 @@ struct Run<'a> {
 impl Run<'_> {
     fn run(mut self) {
         let end = loop {
-            self.control();
-            self.inbox();
+            if self.shutdown.is_none() {
+                self.take();
+            }
             self.check_current();
             if self.current.is_none() {
                 if let Some(s) = self.shutdown.take() {
@@ -375,27 +377,52 @@ impl Run<'_> {
                 self.tctx.pause(wait);
             }
         };
-        self.signal.send_blocking(end);
+        self.watch.finish_blocking(end);
     }
 
-    fn event(&self, e: Event) {
-        self.outbox.send_blocking(e);
+    /// Sends `e` on `outbox`, waiting for room; a shutdown meanwhile drops it and, as one on
+    /// `control` does, abandons the running upload. Once stopping, it never waits: an event
+    /// with no room is dropped.
+    fn event(&mut self, e: Event) {
+        if self.shutdown.is_some() {
+            let _ = self.outbox.try_send(e);
+        } else if let Err(stop) = self.watch.send_blocking(self.tctx, &self.outbox, e) {
+            self.stop(stop.signal);
+        }
     }
 
-    fn control(&mut self) {
-        while let Some(s) = self.control.try_recv() {
-            if let Some(c) = job_control(&s) {
-                if c == JobControl::Abort {
-                    self.abort();
+    /// Takes what has come: signals first, then what is in `inbox`, until a shutdown or the
+    /// `ProducerFinished` that comes once `inbox` is empty.
+    fn take(&mut self) {
+        while let Some(next) = self.watch.try_next(&self.inbox) {
+            match next {
+                Next::Data(m) => {
+                    self.message(m);
+                    // A shutdown met while sending what it led to: stop taking.
+                    if self.shutdown.is_some() {
+                        return;
+                    }
                 }
-            } else if s.is_shutdown() {
-                self.abort();
-                self.shutdown.get_or_insert(s);
-            } else if s.is_producer_finished() {
-                self.finishing.get_or_insert(s);
-            } else {
-                self.signal.send_blocking(s);
+                Next::Other(s) => {
+                    if job_control(&s) == Some(JobControl::Abort) {
+                        self.abort();
+                    }
+                    self.watch.emit_blocking(s);
+                }
+                Next::End(s) if s.is_shutdown() => return self.stop(s),
+                Next::End(s) => {
+                    self.finishing.get_or_insert(s);
+                    return;
+                }
             }
+        }
+    }
+
+    /// A shutdown: abandons the running upload and ends once its thread lets go.
+    fn stop(&mut self, s: Signal) {
+        if self.shutdown.is_none() {
+            self.shutdown = Some(s);
+            self.abort();
         }
     }
 
@@ -413,20 +440,18 @@ impl Run<'_> {
         }
     }
 
-    fn inbox(&mut self) {
-        while let Some(m) = self.inbox.try_recv() {
-            match m {
-                ToUploader::Event(e) => self.event(e),
-                ToUploader::Upload(output) if self.aborting => self.event(Event::Left(Job::Upload(output))),
-                ToUploader::Upload(output) => match &self.cfg.destination {
-                    None => self.event(Event::AwaitingUpload { worker: self.cfg.worker, output }),
-                    Some(d) if self.cfg.dry_run => {
-                        let what = format!("upload to_upload/{} to {d}, then move it to encoded/", output.display());
-                        self.event(Event::WouldDo { worker: self.cfg.worker, what });
-                    }
-                    Some(_) => self.queue.push_back(output),
-                },
-            }
+    fn message(&mut self, m: ToUploader) {
+        match m {
+            ToUploader::Event(e) => self.event(e),
+            ToUploader::Upload(output) if self.aborting => self.event(Event::Left(Job::Upload(output))),
+            ToUploader::Upload(output) => match &self.cfg.destination {
+                None => self.event(Event::AwaitingUpload { worker: self.cfg.worker, output }),
+                Some(d) if self.cfg.dry_run => {
+                    let what = format!("upload to_upload/{} to {d}, then move it to encoded/", output.display());
+                    self.event(Event::WouldDo { worker: self.cfg.worker, what });
+                }
+                Some(_) => self.queue.push_back(output),
+            },
         }
     }
 
@@ -498,7 +523,7 @@ impl Run<'_> {
         self.retry = Some((Instant::now() + delay, output, attempt + 1));
     }
 
-    fn fail(&self, output: PathBuf, reason: String) {
+    fn fail(&mut self, output: PathBuf, reason: String) {
         let failure = Failure { path: output, stage: FailedStage::Upload, reason };
         self.event(Event::Failed { worker: Some(self.cfg.worker), failure });
     }

@@ -5,13 +5,13 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, Signal, pause, pause_until};
+use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Signal, pause, pause_until};
 
 use super::layout::{Layout, LayoutParams, Point};
 use super::model::{NodeKey, Topology, TopologyEvent, TopologyMessage};
 use super::render::{TopologyStyle, View, render};
 use crate::Display;
-use crate::display::{DisplayBoxes, DisplayClient, Listen, Placement, no_window, refusal};
+use crate::display::{DisplayBoxes, DisplayClient, Listen, Placement};
 use crate::event::{Event, Key, MouseButton};
 use crate::surface::Surface;
 
@@ -72,17 +72,17 @@ impl fmt::Debug for TopologyViewerBuilder {
 /// Life: it redraws only while the layout moves or the topology changes (at most `fps` times
 /// a second); once the layout has settled it waits, using no CPU, for input.
 ///
-/// Shutdown: on `ProducerFinished` or `ShutdownMicroprocess` (or `Shutdown`) it gives its
-/// surface back, passes the signal on and stops. If its window is closed it does the same,
-/// sending its own `ShutdownMicroprocess`; if it cannot have a window it sends
-/// `ErrorInformation`, then `ShutdownMicroprocess`, and stops (a viewer without a window has
-/// nothing to do). Other signals are passed on.
+/// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)): on
+/// `ProducerFinished` it first applies the messages already in `inbox` (reporting their
+/// errors). It gives its surface back when it stops. If its window is closed it sends its own
+/// `ShutdownMicroprocess` and stops; if it cannot have a window it sends `ErrorInformation`,
+/// then `ShutdownMicroprocess`, and stops (a viewer without a window has nothing to do).
 ///
 /// Differs from Kamaelia: nodes of several systems are kept apart (each system's `DEL ALL`
 /// clears only its own); an `ADD NODE` of an unknown type shows a plain node (the original
 /// ignores it); no `GET ALL`/`GET_NAME` replies; dragging is press-and-drop.
 #[derive(Debug)]
-pub enum TopologyViewer {}
+pub struct TopologyViewer;
 
 impl TopologyViewer {
     /// A viewer with the defaults.
@@ -176,13 +176,14 @@ impl TopologyViewerBuilder {
         let boxes = DisplayBoxes::declare(&mut b);
         let TopologyViewerBuilder { placement, fps, steps_per_frame, params, style, seed } = self;
         b.run(move |ctx| async move {
+            let mut watch = ControlWatch::new(io.control, io.signal);
             let listen = Listen { keys: true, mouse: true };
-            let (client, err) = DisplayClient::connect(&ctx, &boxes, &placement, listen).await;
-            if let Some(e) = err {
-                io.signal.send(no_window(&ctx, &e)).await;
-                io.signal.send(Signal::ShutdownMicroprocess).await;
-                return;
-            }
+            let client = match DisplayClient::connect(&ctx, boxes, &placement, listen, &mut watch).await {
+                Ok(c) if c.is_connected() => c,
+                // No window (already reported): nothing to do.
+                Ok(_) => return watch.finish(Signal::ShutdownMicroprocess).await,
+                Err(stop) => return watch.finish(stop).await,
+            };
             let (w, h) = placement.size;
             let mut topo = Topology::new();
             let mut layout = Layout::with_seed(seed).params(params);
@@ -194,19 +195,21 @@ impl TopologyViewerBuilder {
             let mut auto_fit = true;
             let mut press: Option<Press> = None;
             let end = 'run: loop {
-                while let Some(s) = io.control.try_recv() {
-                    if s.is_terminal() {
-                        break 'run s;
-                    }
-                    io.signal.send(s).await;
+                if client.refused(&ctx, &mut watch).await {
+                    break 'run Signal::ShutdownMicroprocess;
                 }
-                while let Some(r) = boxes.callback.try_recv() {
-                    if let Some(reason) = refusal(r) {
-                        io.signal.send(no_window(&ctx, &reason)).await;
-                        break 'run Signal::ShutdownMicroprocess;
-                    }
-                }
-                while let Some(TopologyMessage { source, event }) = io.inbox.try_recv() {
+                let mut finished = None;
+                while let Some(next) = watch.try_next(&io.inbox) {
+                    let TopologyMessage { source, event } = match next {
+                        Next::Data(m) => m,
+                        Next::End(s) if s.is_shutdown() => break 'run s,
+                        Next::End(s) => {
+                            finished = Some(s);
+                            break;
+                        }
+                        // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
+                        Next::Other(_) => continue,
+                    };
                     let report = match event {
                         TopologyEvent::Command(tokens) => match topo.apply_tokens(source, &tokens) {
                             Ok(changed) => {
@@ -222,10 +225,15 @@ impl TopologyViewerBuilder {
                         }
                     };
                     if let Some(e) = report {
-                        io.outbox.send(format!("system {source}: {e}")).await;
+                        if let Err(stop) = watch.send(&io.outbox, format!("system {source}: {e}")).await {
+                            break 'run stop.signal;
+                        }
                     }
                 }
-                while let Some(e) = boxes.events.try_recv() {
+                if let Some(s) = finished {
+                    break s;
+                }
+                while let Some(e) = client.events().try_recv() {
                     layout.sync(&topo);
                     let at = |x: i32, y: i32| (x as f32, y as f32);
                     match e {
@@ -283,7 +291,9 @@ impl TopologyViewerBuilder {
                         view.fit(&layout);
                     }
                     render(&mut frame, &topo, &layout, &view, &style);
-                    client.show(&boxes, &frame).await;
+                    if let Err(stop) = client.show(&mut watch, &frame).await {
+                        break stop;
+                    }
                     dirty = false;
                     next_frame = Instant::now() + frame_time;
                 }
@@ -294,8 +304,8 @@ impl TopologyViewerBuilder {
                     pause().await;
                 }
             };
-            client.close(&boxes).await;
-            io.signal.send(end).await;
+            client.close(&mut watch).await;
+            watch.finish(end).await;
         })
     }
 }

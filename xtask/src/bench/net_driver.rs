@@ -107,7 +107,7 @@ async fn sync(conns: &mut [Conn], word: &str) -> Result<(), String> {
 }
 
 /// What one chat client received.
-struct Received {
+struct Heard {
     got: u64,
     complete: bool,
     latencies_ns: Vec<u64>,
@@ -124,7 +124,7 @@ async fn receive(
     (clients, lines): (usize, u64),
     origin: Instant,
     deadline: tokio::time::Instant,
-) -> Received {
+) -> Heard {
     let expected = clients as u64 * lines;
     let mut next = vec![0u64; clients];
     let mut latencies_ns = Vec::with_capacity(expected as usize);
@@ -161,7 +161,7 @@ async fn receive(
         }
     }
     let complete = problem.is_none() && next.iter().all(|&n| n == lines);
-    Received { got, complete, latencies_ns, finished: Instant::now(), problem }
+    Heard { got, complete, latencies_ns, finished: Instant::now(), problem }
 }
 
 /// The `p`-th percentile (0..=100) of `v`, reordering it; 0 if empty.

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axon_core::{Component, ComponentBuilder, InboxRef, Received, Scheduler, Signal};
+use axon_core::{Component, ComponentBuilder, ControlWatch, InboxRef, Next, Scheduler, Signal};
 use kamaelia_chassis::Pipeline;
 use kamaelia_file::{Follow, Grep, Printer};
 use kamaelia_net::ServerCore;
@@ -43,22 +43,24 @@ enum Kick {
 type Circle = Arc<OnceLock<Vec<InboxRef<Kick>>>>;
 
 /// A hackysack player: on the sack, kicks it to a random other player (or, at the turn
-/// limit, tells everyone to exit); on exit, ends.
+/// limit, tells everyone to exit); on exit, ends. Shutdown: the standard contract
+/// ([`ControlWatch`]).
 fn hackysacker(me: usize, circle: Circle, kicks: Arc<AtomicU64>, turns: u64) -> Component {
     let mut b = ComponentBuilder::new("HackySacker");
     let io = b.standard::<Kick, ()>();
     b.run(move |_ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         loop {
-            match io.inbox.recv().await {
-                Kick::Exit => return,
-                Kick::Sack(_) => {
+            match watch.next(&io.inbox).await {
+                Next::Data(Kick::Exit) => return watch.close().await,
+                Next::Data(Kick::Sack(_)) => {
                     let circle = circle.get().expect("the circle is formed before the first kick");
                     if kicks.load(Ordering::Relaxed) >= turns {
                         for player in circle {
                             // Inboxes are unbounded: a delivery cannot be refused.
                             let _ = player.try_send(Kick::Exit);
                         }
-                        return;
+                        return watch.close().await;
                     }
                     let to = {
                         let mut rng = rand::rng();
@@ -70,8 +72,12 @@ fn hackysacker(me: usize, circle: Circle, kicks: Arc<AtomicU64>, turns: u64) -> 
                         }
                     };
                     kicks.fetch_add(1, Ordering::Relaxed);
-                    circle[to].send(Kick::Sack(me)).await;
+                    // Inboxes are unbounded: a delivery cannot be refused.
+                    let _ = circle[to].try_send(Kick::Sack(me));
                 }
+                // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
+                Next::Other(_) => {}
+                Next::End(s) => return watch.finish(s).await,
             }
         }
     })
@@ -103,29 +109,30 @@ pub(crate) fn hackysack(threads: usize, players: usize, turns: u64) -> Hackysack
 }
 
 /// A ring member: forwards the token counted down by one; on 0, signals ProducerFinished
-/// downstream and ends; on a signal, passes it on and ends. Adds the hops it made to `tally`.
+/// downstream and ends; on a signal, passes it on and ends (the standard contract,
+/// [`ControlWatch`]). Adds the hops it made to `tally`.
 fn ring_member(tally: Arc<AtomicU64>) -> Component {
     let mut b = ComponentBuilder::new("RingMember");
     let io = b.standard::<u64, u64>();
     b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
         let mut sent = 0;
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(0) => {
-                    io.signal.send(Signal::producer_finished_by(ctx.id())).await;
-                    break;
-                }
-                Received::Data(token) => {
-                    io.outbox.send(token - 1).await;
+        let end = loop {
+            match watch.next(&io.inbox).await {
+                Next::Data(0) => break Signal::producer_finished_by(ctx.id()),
+                Next::Data(token) => {
+                    if let Err(stop) = watch.send(&io.outbox, token - 1).await {
+                        break stop.signal;
+                    }
                     sent += 1;
                 }
-                Received::Control(s) => {
-                    io.signal.send(s).await;
-                    break;
-                }
+                // `Other` comes only under `SignalPolicy::Deliver`; this watch forwards.
+                Next::Other(_) => {}
+                Next::End(s) => break s,
             }
-        }
+        };
         tally.fetch_add(sent, Ordering::Relaxed);
+        watch.finish(end).await;
     })
 }
 
@@ -144,26 +151,22 @@ pub(crate) fn ring(threads: usize, members: usize, hops: u64) -> RingRun {
 }
 
 /// A sink that counts what arrives and notes whether it came in order, until
-/// ProducerFinished; then records (received, in order).
+/// ProducerFinished (the [`Driver`](axon_core::Driver) drains what was sent before it); then
+/// records (received, in order).
 fn order_checking_sink(result: Arc<Mutex<Option<(u64, bool)>>>) -> Component {
     let mut b = ComponentBuilder::new("OrderCheckingSink");
     let io = b.standard::<u64, ()>();
     b.run(move |_ctx| async move {
         let (mut expected, mut in_order) = (0u64, true);
-        let mut take = |n: u64| {
-            in_order &= n == expected;
-            expected += 1;
-        };
-        loop {
-            match io.inbox.recv_with_control(&io.control).await {
-                Received::Data(n) => take(n),
-                Received::Control(s) if s.is_terminal() => break,
-                Received::Control(_) => {}
-            }
-        }
-        // Anything sent before the signal is still waiting: take it too.
-        io.inbox.drain().for_each(&mut take);
+        let mut driver = io.driver();
+        let end = driver
+            .run(|n, _| {
+                in_order &= n == expected;
+                expected += 1;
+            })
+            .await;
         *result.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((expected, in_order));
+        driver.finish(end).await;
     })
 }
 
@@ -183,14 +186,14 @@ pub(crate) fn pipeline(threads: usize, stages: usize, messages: u64) -> Pipeline
 }
 
 /// An idle component with the four standard boxes: notes that it started, then waits on
-/// `inbox` and `control` for something that never comes.
+/// `inbox` and `control` (a [`ControlWatch`]) for something that never comes.
 fn idle(started: Arc<AtomicUsize>) -> Component {
     let mut b = ComponentBuilder::new("Idle");
     let io = b.standard::<u64, u64>();
     b.run(move |_ctx| async move {
         started.fetch_add(1, Ordering::Relaxed);
-        let _ = io.inbox.recv_with_control(&io.control).await;
-        drop(io);
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        let _ = watch.next(&io.inbox).await;
     })
 }
 

@@ -404,17 +404,18 @@ const HOW_WRITTEN: &[(&str, &str)] = &[
     (
         "ours (ours-1t, ours-2t)",
         "Written as a Kamaelia user writes it, through the public API only: components built with \
-         `ComponentBuilder` and the four standard boxes. Hackysack: each player delivers straight \
-         into the chosen player's inbox through an `InboxRef` (the original's \
+         `ComponentBuilder` and the four standard boxes, each keeping the shutdown contract on a \
+         `ControlWatch` or the `Driver`. Hackysack: each player (`watch.next(&inbox)`) delivers \
+         straight into the chosen player's inbox through an `InboxRef` (the original's \
          `inboxes['inbox'].append`, no linkages), a shared turn counter, `rand::rng()`. Ring: \
-         `Pipeline::builder().circular(true)` of 503 members, each `recv_with_control` then \
-         `outbox.send(token - 1)`; at 0 a member sends ProducerFinished on `signal` and every member \
-         passes it on and ends. Pipeline: `Pipeline::new([DataSource::new(0..n), 10 x \
-         PureTransformer::new(|n| Some(n)), sink])`, unbounded boxes; DataSource sends one item per \
-         scheduler turn, as Kamaelia's does. Spawn: idle components that wait on \
-         `inbox`/`control` with `recv_with_control`. Run on `Scheduler::new()` (ours-1t) and \
-         `Scheduler::builder().threads(2).build()` (ours-2t). Chat, echo and idle run the real \
-         servers (`apps::chat::ChatServer`; a `ServerCore` of `PassThrough`s) on \
+         `Pipeline::builder().circular(true)` of 503 members, each `watch.next(&inbox)` then \
+         `watch.send(&outbox, token - 1)`; at 0 a member sends ProducerFinished on `signal` and \
+         every member passes it on and ends. Pipeline: `Pipeline::new([DataSource::new(0..n), 10 x \
+         PureTransformer::new(|n| Some(n)), sink])`, unbounded boxes, the sink on the `Driver`; \
+         DataSource sends one item per scheduler turn, as Kamaelia's does. Spawn: idle components \
+         that wait on `inbox`/`control` with `watch.next(&inbox)`. Run on `Scheduler::new()` \
+         (ours-1t) and `Scheduler::builder().threads(2).build()` (ours-2t). Chat, echo and idle run \
+         the real servers (`apps::chat::ChatServer`; a `ServerCore` of `PassThrough`s) on \
          `kamaelia_net::scheduler()`, the single-thread scheduler whose idle wait is the selector, \
          in the background; log follow is the logwatch pipeline on either scheduler.",
     ),
