@@ -52,31 +52,7 @@ impl<T> fmt::Debug for Inbox<T> {
     }
 }
 
-/// TEMPORARY (removed when the contract sweep lands): the old receive-with-control result.
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum Received<T> {
-    /// A signal from `control`.
-    Control(crate::Signal),
-    /// A message.
-    Data(T),
-}
-
 impl<T: Send + 'static> Inbox<T> {
-    /// TEMPORARY (removed when the contract sweep lands).
-    #[doc(hidden)]
-    pub async fn recv_with_control(&self, control: &Inbox<crate::Signal>) -> Received<T> {
-        loop {
-            if let Some(s) = control.try_recv() {
-                return Received::Control(s);
-            }
-            if let Some(m) = self.try_recv() {
-                return Received::Data(m);
-            }
-            crate::pause().await;
-        }
-    }
-
     pub(crate) fn new(node: Arc<Node<T>>) -> Self {
         Inbox { node }
     }

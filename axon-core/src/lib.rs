@@ -62,7 +62,7 @@ mod task;
 mod time;
 mod watch;
 
-pub use boxes::{Full, Inbox, InboxRef, Outbox, Received, Recv, Sending};
+pub use boxes::{Full, Inbox, InboxRef, Outbox, Recv, Sending};
 pub use component::{Component, ComponentBuilder, ComponentId, ComponentState, Ctx, StandardBoxes, ThreadCtx};
 pub use driver::Driver;
 pub use handle::{Handle, HandleError};

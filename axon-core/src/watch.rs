@@ -182,31 +182,6 @@ impl ControlWatch {
         ControlWatch { control, signal, policy: SignalPolicy::Forward, held: None }
     }
 
-    /// TEMPORARY (removed when the contract sweep lands): the old one-box watch, delivering
-    /// other signals; `pass_on` hands kept ones to the given outbox.
-    #[doc(hidden)]
-    pub fn legacy(control: Inbox<Signal>) -> Self {
-        let node =
-            Arc::new(Node::new("_legacy_watch".into(), crate::Direction::Outbox, control.node().owner.clone(), None));
-        ControlWatch::new(control, Outbox::new(node)).with_policy(SignalPolicy::Deliver)
-    }
-
-    /// TEMPORARY (removed when the contract sweep lands).
-    #[doc(hidden)]
-    pub async fn pass_on(&mut self, signal: &Outbox<Signal>) {
-        while let Some(s) = self.pop_kept() {
-            signal.send(s).await;
-        }
-    }
-
-    /// TEMPORARY (removed when the contract sweep lands).
-    #[doc(hidden)]
-    pub fn pass_on_blocking(&mut self, signal: &Outbox<Signal>) {
-        while let Some(s) = self.pop_kept() {
-            signal.send_blocking(s);
-        }
-    }
-
     /// Sets the policy for non-terminal signals.
     #[must_use]
     pub fn with_policy(mut self, policy: SignalPolicy) -> Self {
