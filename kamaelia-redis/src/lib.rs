@@ -1,0 +1,4 @@
+//! Kamaelia across processes and hosts, on Redis Streams.
+
+#[cfg(feature = "testing")]
+pub mod testing;
