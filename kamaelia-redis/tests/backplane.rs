@@ -222,6 +222,9 @@ fn a_kill_9_of_the_server_loses_nothing_and_both_bridges_reconnect() {
     server.restart().unwrap();
     assert_eq!(got.take(200), (201..=400).collect::<Vec<_>>());
     wait_for("both reconnected", || stats.reconnects() >= 1 && pstats.reconnects() >= 1);
-    assert_eq!((stats.missed(), stats.duplicates()), (0, 0));
+    // The batch read last before the kill may not have been acknowledged: it is read again
+    // from the group's pending entries and recognised (not delivered twice).
+    assert_eq!(stats.missed(), 0);
+    assert!(stats.duplicates() <= 256, "only one unacknowledged read batch comes back");
     assert!(got.rx.recv_timeout(Duration::from_millis(300)).is_err(), "nothing delivered twice");
 }
