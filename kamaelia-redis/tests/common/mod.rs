@@ -74,7 +74,12 @@ pub(crate) fn probe<T: Send + 'static>(gated: bool) -> Probe<T> {
 }
 
 /// Links `from`'s `outbox` into a new probe (its inbox bounded by `capacity` if given).
-pub(crate) fn attach<T: Send + 'static>(from: &Component, outbox: &str, capacity: Option<usize>, gated: bool) -> Probe<T> {
+pub(crate) fn attach<T: Send + 'static>(
+    from: &Component,
+    outbox: &str,
+    capacity: Option<usize>,
+    gated: bool,
+) -> Probe<T> {
     let p = probe::<T>(gated);
     match capacity {
         Some(n) => link_with((from, outbox), (&p.component, "inbox"), LinkOptions::capacity(n)).unwrap(),
