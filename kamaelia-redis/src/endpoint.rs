@@ -22,7 +22,8 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     /// Checks `url` (`redis://HOST:PORT[/DB]`, optionally `redis://:PASSWORD@...`).
     pub(crate) fn parse(url: &str) -> Result<Endpoint, Error> {
-        let malformed = |why: &str| Error::new(ErrorKind::MalformedUrl, url, why);
+        let malformed =
+            |why: &str| Error::new(ErrorKind::MalformedUrl, url, format!("{why} (expected redis://HOST:PORT[/DB])"));
         let Some(rest) = url.strip_prefix("redis://") else {
             return Err(malformed(if url.contains("://") {
                 "only redis:// is supported"

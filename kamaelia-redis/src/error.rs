@@ -78,7 +78,7 @@ impl fmt::Display for Error {
         let detail = &self.detail;
         match &self.kind {
             ErrorKind::MalformedUrl => {
-                write!(f, "{url:?} is not a Redis URL ({detail}); expected redis://HOST:PORT[/DB]")
+                write!(f, "{url:?} is not a Redis URL: {detail}")
             }
             ErrorKind::Unreachable => write!(
                 f,

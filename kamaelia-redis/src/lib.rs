@@ -31,6 +31,7 @@ mod endpoint;
 mod error;
 mod policy;
 mod publish;
+mod queue;
 mod subscribe;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -41,5 +42,6 @@ pub use endpoint::check;
 pub use error::{Error, ErrorKind};
 pub use policy::{RemotePolicy, backplane_dead_letters, backplane_stream};
 pub use publish::{PublishBridge, PublishStats};
+pub use queue::{Job, Lease, Outcome, Queue, QueueStatus, QueueWorker, Ticket};
 pub use subscribe::{SubscribeBridge, SubscribeStats};
 pub use wire::{DEFAULT_MAX_MESSAGE_BYTES, Origin};
