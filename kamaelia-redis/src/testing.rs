@@ -18,6 +18,10 @@
 //! connections", then checks with a `PING`. Nothing here installs anything: with no
 //! `redis-server` on `PATH` the error says what to install.
 
+/// The `redis` client crate itself, for peers that measure against the raw client (the
+/// benchmarks): `redis` stays a dependency of kamaelia-redis only.
+pub use redis;
+
 use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
