@@ -8,7 +8,7 @@ use kamaelia_chassis::{PlugSplitter, backplane_config_service, backplane_inbox_s
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{Error, Origin, PublishBridge, PublishStats, RemotePolicy, SubscribeBridge, SubscribeStats};
+use crate::{Codec, Error, Origin, PublishBridge, PublishStats, RemotePolicy, SubscribeBridge, SubscribeStats};
 
 /// A drop-in for `kamaelia_chassis::Backplane` carried across processes by a Redis stream.
 ///
@@ -39,12 +39,19 @@ pub struct RedisBackplane<T> {
 }
 
 impl<T: Clone + Serialize + DeserializeOwned + Send + 'static> RedisBackplane<T> {
-    /// Backplane `name`, bridged through the server at `url`.
+    /// Backplane `name`, bridged through the server at `url`, messages as JSON.
     pub fn new(url: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::with_codec(url, name, Codec::json())
+    }
+}
+
+impl<T: Clone + Send + 'static> RedisBackplane<T> {
+    /// Backplane `name`, bridged through the server at `url`, messages encoded by `codec`.
+    pub fn with_codec(url: impl Into<String>, name: impl Into<String>, codec: Codec<T>) -> Self {
         let (url, name) = (url.into(), name.into());
         RedisBackplane {
-            publish: PublishBridge::new(url.clone(), name.clone()).forwarder(true),
-            subscribe: SubscribeBridge::new(url, name.clone()),
+            publish: PublishBridge::with_codec(url.clone(), name.clone(), codec).forwarder(true),
+            subscribe: SubscribeBridge::with_codec(url, name.clone(), codec),
             name,
             _t: PhantomData,
         }

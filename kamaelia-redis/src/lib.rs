@@ -44,4 +44,4 @@ pub use policy::{RemotePolicy, backplane_dead_letters, backplane_stream};
 pub use publish::{PublishBridge, PublishStats};
 pub use queue::{Job, Lease, Outcome, Queue, QueueStatus, QueueWorker, Ticket};
 pub use subscribe::{SubscribeBridge, SubscribeStats};
-pub use wire::{DEFAULT_MAX_MESSAGE_BYTES, Origin};
+pub use wire::{Codec, DEFAULT_MAX_MESSAGE_BYTES, Origin};

@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Signal, ThreadCtx};
 use redis::Connection;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::endpoint::{Backoff, Endpoint, is_connection_error};
 use crate::policy::{backplane_stream, enforce};
-use crate::wire::{DEFAULT_MAX_MESSAGE_BYTES, MARK, Origin, encode};
+use crate::wire::{Codec, DEFAULT_MAX_MESSAGE_BYTES, MARK, Origin, encode};
 use crate::{Error, ErrorKind};
 
 /// Counters of a [`PublishBridge`], shared with whoever holds a clone.
@@ -95,13 +96,23 @@ pub struct PublishBridge<T> {
     max_message_bytes: usize,
     forwarder: bool,
     stats: PublishStats,
+    codec: Codec<T>,
     _t: PhantomData<fn(T)>,
 }
 
-impl<T: Serialize + Send + 'static> PublishBridge<T> {
-    /// A bridge to backplane `name` on the server at `url` (`redis://HOST:PORT[/DB]`).
+impl<T: Serialize + DeserializeOwned + Send + 'static> PublishBridge<T> {
+    /// A bridge to backplane `name` on the server at `url` (`redis://HOST:PORT[/DB]`),
+    /// encoding with [`Codec::json`].
     pub fn new(url: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::with_codec(url, name, Codec::json())
+    }
+}
+
+impl<T: Send + 'static> PublishBridge<T> {
+    /// A bridge encoding messages with `codec`.
+    pub fn with_codec(url: impl Into<String>, name: impl Into<String>, codec: Codec<T>) -> Self {
         PublishBridge {
+            codec,
             url: url.into(),
             name: name.into(),
             origin: Origin::process(),
@@ -184,7 +195,7 @@ struct Publisher<T> {
 /// Longest wait between two looks at a lagging lossless group.
 const MAX_LAG_WAIT: Duration = Duration::from_millis(50);
 
-impl<T: Serialize + Send + 'static> Publisher<T> {
+impl<T: Send + 'static> Publisher<T> {
     fn run(mut self) {
         let endpoint = match Endpoint::parse(&self.cfg.url) {
             Ok(e) => e,
@@ -209,7 +220,7 @@ impl<T: Serialize + Send + 'static> Publisher<T> {
                 match self.watch.try_next(&self.inbox) {
                     Some(Next::Data(m)) => {
                         took += 1;
-                        match encode(&m, self.cfg.max_message_bytes) {
+                        match encode(&self.cfg.codec, &m, self.cfg.max_message_bytes) {
                             Ok(d) => {
                                 seq += 1;
                                 pending.push_back((seq, d));

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::endpoint::{Backoff, Endpoint, RawEntry, is_connection_error, read_reply_entries, string};
 use crate::policy::{RemotePolicy, backplane_dead_letters, backplane_stream, registry_key, removed_key};
-use crate::wire::{DEFAULT_MAX_MESSAGE_BYTES, Origin, decode};
+use crate::wire::{Codec, DEFAULT_MAX_MESSAGE_BYTES, Origin, decode};
 use crate::{Error, ErrorKind};
 
 /// Counters of a [`SubscribeBridge`], shared with whoever holds a clone.
@@ -98,13 +98,23 @@ pub struct SubscribeBridge<T> {
     block: Duration,
     max_message_bytes: usize,
     stats: SubscribeStats,
+    codec: Codec<T>,
     _t: PhantomData<fn() -> T>,
 }
 
-impl<T: DeserializeOwned + Send + 'static> SubscribeBridge<T> {
-    /// A bridge from backplane `name` on the server at `url` (`redis://HOST:PORT[/DB]`).
+impl<T: serde::Serialize + DeserializeOwned + Send + 'static> SubscribeBridge<T> {
+    /// A bridge from backplane `name` on the server at `url` (`redis://HOST:PORT[/DB]`),
+    /// decoding with [`Codec::json`].
     pub fn new(url: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::with_codec(url, name, Codec::json())
+    }
+}
+
+impl<T: Send + 'static> SubscribeBridge<T> {
+    /// A bridge decoding messages with `codec`.
+    pub fn with_codec(url: impl Into<String>, name: impl Into<String>, codec: Codec<T>) -> Self {
         SubscribeBridge {
+            codec,
             url: url.into(),
             name: name.into(),
             origin: Origin::process(),
@@ -201,7 +211,7 @@ enum Stop {
     Fatal(Error),
 }
 
-impl<T: DeserializeOwned + Send + 'static> Subscriber<T> {
+impl<T: Send + 'static> Subscriber<T> {
     fn run(mut self) {
         let endpoint = match Endpoint::parse(&self.cfg.url) {
             Ok(e) => e,
@@ -378,7 +388,7 @@ impl<T: DeserializeOwned + Send + 'static> Subscriber<T> {
                 acks.push(id);
                 continue;
             };
-            let d = match decode::<T>(&fields, self.cfg.max_message_bytes) {
+            let d = match decode(&self.cfg.codec, &fields, self.cfg.max_message_bytes) {
                 Ok(d) => d,
                 Err(why) => {
                     let kind =

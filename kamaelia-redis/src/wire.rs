@@ -3,7 +3,8 @@
 //!
 //! An entry has four fields: `k` = `kamaelia/1` (marks the entry as ours: anything else in
 //! the stream is foreign), `o` = the origin, `s` = the sequence number (decimal, from 1,
-//! contiguous per origin), `d` = the message, serde_json-encoded.
+//! contiguous per origin), `d` = the message, encoded by the bridge's [`Codec`]:
+//! serde_json unless another is chosen.
 //!
 //! Why JSON: an entry can be read by `redis-cli XRANGE`, by a tool in any language, and by
 //! the next version of this crate; a decoding failure names the field that is wrong. Its cost
@@ -65,9 +66,59 @@ impl fmt::Display for Origin {
     }
 }
 
+/// How a bridge turns a message into the bytes of an entry's `d` field and back.
+///
+/// [`Codec::json`] (the default for serde types) is readable anywhere; [`Codec::bytes`] keeps
+/// byte messages (a chat line as `Arc<[u8]>`) as they are, rather than as a JSON array of
+/// numbers.
+pub struct Codec<T> {
+    encode: fn(&T) -> Result<Vec<u8>, String>,
+    decode: fn(&[u8]) -> Result<T, String>,
+}
+
+impl<T> Clone for Codec<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Codec<T> {}
+
+impl<T> fmt::Debug for Codec<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec").finish_non_exhaustive()
+    }
+}
+
+impl<T> Codec<T> {
+    /// A codec from two functions (a decoding error says why, in words).
+    pub fn new(encode: fn(&T) -> Result<Vec<u8>, String>, decode: fn(&[u8]) -> Result<T, String>) -> Self {
+        Codec { encode, decode }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Codec<T> {
+    /// serde_json.
+    pub fn json() -> Self {
+        Codec {
+            encode: |m| serde_json::to_vec(m).map_err(|e| e.to_string()),
+            decode: |d| {
+                serde_json::from_slice(d).map_err(|e| format!("does not decode as {}: {e}", std::any::type_name::<T>()))
+            },
+        }
+    }
+}
+
+impl<T: AsRef<[u8]> + From<Vec<u8>>> Codec<T> {
+    /// The message's bytes as they are.
+    pub fn bytes() -> Self {
+        Codec { encode: |m| Ok(m.as_ref().to_vec()), decode: |d| Ok(T::from(d.to_vec())) }
+    }
+}
+
 /// Encodes a message, refusing one over `max` bytes (its encoded size in the error).
-pub(crate) fn encode<T: Serialize>(msg: &T, max: usize) -> Result<Vec<u8>, String> {
-    let d = serde_json::to_vec(msg).map_err(|e| format!("cannot encode the message: {e}"))?;
+pub(crate) fn encode<T>(codec: &Codec<T>, msg: &T, max: usize) -> Result<Vec<u8>, String> {
+    let d = (codec.encode)(msg).map_err(|e| format!("cannot encode the message: {e}"))?;
     if d.len() > max {
         return Err(format!("the message encodes to {} bytes, over the limit of {max}", d.len()));
     }
@@ -83,7 +134,7 @@ pub(crate) struct Decoded<T> {
 }
 
 /// Decodes an entry's fields, or says why it is not a message of ours of type `T`.
-pub(crate) fn decode<T: DeserializeOwned>(fields: &[(Vec<u8>, Vec<u8>)], max: usize) -> Result<Decoded<T>, String> {
+pub(crate) fn decode<T>(codec: &Codec<T>, fields: &[(Vec<u8>, Vec<u8>)], max: usize) -> Result<Decoded<T>, String> {
     let field = |name: &[u8]| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_slice());
     if field(b"k") != Some(MARK) {
         let names: Vec<String> = fields.iter().map(|(k, _)| String::from_utf8_lossy(k).into_owned()).collect();
@@ -102,9 +153,7 @@ pub(crate) fn decode<T: DeserializeOwned>(fields: &[(Vec<u8>, Vec<u8>)], max: us
     if d.len() > max {
         return Err(format!("the message is {} bytes, over the limit of {max}", d.len()));
     }
-    let msg = serde_json::from_slice(d).map_err(|e| {
-        format!("the message from {origin} (seq {seq}) does not decode as {}: {e}", std::any::type_name::<T>())
-    })?;
+    let msg = (codec.decode)(d).map_err(|e| format!("the message from {origin} (seq {seq}) {e}"))?;
     Ok(Decoded { origin, seq, msg })
 }
 
@@ -123,15 +172,25 @@ mod tests {
 
     #[test]
     fn round_trips_and_names_what_is_wrong() {
-        let d = encode(&"hello".to_string(), 100).unwrap();
-        let got: Decoded<String> = decode(&entry("h:1:ab", "7", &d), 100).unwrap();
+        let (json, num) = (Codec::<String>::json(), Codec::<u32>::json());
+        let d = encode(&json, &"hello".to_string(), 100).unwrap();
+        let got: Decoded<String> = decode(&json, &entry("h:1:ab", "7", &d), 100).unwrap();
         assert_eq!((got.origin.as_str(), got.seq, got.msg.as_str()), ("h:1:ab", 7, "hello"));
         let foreign = vec![(b"temp".to_vec(), b"21".to_vec())];
-        assert!(decode::<String>(&foreign, 100).unwrap_err().contains("not a kamaelia entry"));
-        assert!(decode::<String>(&entry("h", "0", &d), 100).unwrap_err().contains("sequence"));
-        assert!(decode::<u32>(&entry("h", "1", &d), 100).unwrap_err().contains("does not decode as u32"));
-        assert!(encode(&"x".repeat(200), 100).unwrap_err().contains("over the limit of 100"));
-        assert!(decode::<String>(&entry("h", "1", &d), 3).unwrap_err().contains("over the limit"));
+        assert!(decode(&json, &foreign, 100).unwrap_err().contains("not a kamaelia entry"));
+        assert!(decode(&json, &entry("h", "0", &d), 100).unwrap_err().contains("sequence"));
+        assert!(decode(&num, &entry("h", "1", &d), 100).unwrap_err().contains("does not decode as u32"));
+        assert!(encode(&json, &"x".repeat(200), 100).unwrap_err().contains("over the limit of 100"));
+        assert!(decode(&json, &entry("h", "1", &d), 3).unwrap_err().contains("over the limit"));
+    }
+
+    #[test]
+    fn the_bytes_codec_keeps_bytes_as_they_are() {
+        let codec = Codec::<std::sync::Arc<[u8]>>::bytes();
+        let line: std::sync::Arc<[u8]> = b"Chat:1.2.3.4:5 says hi".to_vec().into();
+        let d = encode(&codec, &line, 100).unwrap();
+        assert_eq!(d, b"Chat:1.2.3.4:5 says hi");
+        assert_eq!(decode(&codec, &entry("h", "1", &d), 100).unwrap().msg, line);
     }
 
     #[test]

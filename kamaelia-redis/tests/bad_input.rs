@@ -118,10 +118,12 @@ fn foreign_and_undecodable_entries_are_reported_and_dead_lettered_and_the_rest_d
     assert_eq!(dead[0].1["temperature"], "21", "the original fields are kept");
     assert!(dead[0].1["dead.reason"].contains("not a kamaelia entry"));
     assert_eq!(dead[1].1["dead.group"], origin.as_str());
-    // All acknowledged: nothing left pending.
-    let pending: (u64, redis::Value, redis::Value, redis::Value) =
-        redis::cmd("XPENDING").arg(&key).arg(origin.as_str()).query(&mut con).unwrap();
-    assert_eq!(pending.0, 0);
+    // All acknowledged (just after the delivery): nothing left pending.
+    wait_for("every entry acknowledged", || {
+        let pending: (u64, redis::Value, redis::Value, redis::Value) =
+            redis::cmd("XPENDING").arg(&key).arg(origin.as_str()).query(&mut raw(&url)).unwrap();
+        pending.0 == 0
+    });
     assert!(!sub.is_finished());
 }
 
