@@ -43,6 +43,7 @@
 //! std::process::exit(summary.exit_code());
 //! ```
 
+pub mod distributed;
 mod events;
 mod ffmpeg;
 mod report;
