@@ -137,7 +137,7 @@ fn work(a: Work) -> ExitCode {
         Ok(u) => u,
         Err(e) => return failed(e),
     };
-    if !(a.lease > 0.0) {
+    if !a.lease.is_finite() || a.lease <= 0.0 {
         return failed("--lease must be a positive number of seconds");
     }
     let mut opts = WorkOptions::new(a.source, a.queue, a.upload);
