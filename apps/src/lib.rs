@@ -9,6 +9,8 @@
 //!   publishes the lines its client sends and subscribes to everyone's.
 //! - [`chat_client`]: the chat client (`chat-client`): a Textbox, a TcpClient and a
 //!   TextDisplayer in one window, or the same system on the terminal.
+//! - [`chat_redis`]: `chat-server --redis URL`: the chat's backplane shared by several chat
+//!   servers through Redis ([`kamaelia_redis::RedisBackplane`]).
 //! - [`console`]: the debug console: a line-based command language over the live system
 //!   (`ls`, `show`, `send`, `link`, `spawn`, `stats`, `dot` ...), on 127.0.0.1 only.
 //! - [`greeter`]: the greeter (`greeter`): answers each line `L` with `hello L`.
@@ -33,6 +35,7 @@
 pub mod appflags;
 pub mod chat;
 pub mod chat_client;
+pub mod chat_redis;
 pub mod console;
 pub mod greeter;
 pub mod logwatch;

@@ -4,6 +4,7 @@
 
 mod bench;
 mod transcode;
+mod transcode_distributed;
 
 use std::process::{Command, ExitCode};
 

@@ -21,6 +21,8 @@ use clap::Parser;
 ///
 /// Exit status: 0 all done (or left for the next run by a stop), 1 some files failed
 /// (listed), 2 a usage or environment error (ffmpeg missing, say).
+///
+/// Distributed mode, on a Redis work queue: `cargo xtask transcode enqueue|work|status --help`.
 #[derive(Parser, Debug)]
 #[command(name = "cargo xtask transcode", version, verbatim_doc_comment)]
 struct Args {
@@ -61,6 +63,9 @@ fn usage_error(text: impl std::fmt::Display) -> ExitCode {
 }
 
 pub(crate) fn main(args: &[String]) -> ExitCode {
+    if let Some(code) = crate::transcode_distributed::dispatch(args) {
+        return code;
+    }
     let args =
         match Args::try_parse_from(std::iter::once("cargo xtask transcode").chain(args.iter().map(String::as_str))) {
             Ok(a) => a,

@@ -64,6 +64,7 @@ const CRATES: &[&str] = &[
     "kamaelia-net",
     "kamaelia-file",
     "kamaelia-ui",
+    "kamaelia-redis",
     "apps",
     "xtask",
 ];
@@ -88,7 +89,9 @@ fn axon_core_depends_on_nothing_of_ours_and_no_runtime_or_io_crate() {
 
 #[test]
 fn io_crates_stay_in_their_own_component_family() {
-    for (dep, home) in [("mio", "kamaelia-net"), ("minifb", "kamaelia-ui"), ("notify", "kamaelia-file")] {
+    for (dep, home) in
+        [("mio", "kamaelia-net"), ("minifb", "kamaelia-ui"), ("notify", "kamaelia-file"), ("redis", "kamaelia-redis")]
+    {
         for krate in CRATES {
             if *krate != home {
                 assert!(

@@ -22,6 +22,9 @@ struct Args {
     /// At most this many clients at once; one more is told the server is full and closed.
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
+    /// Share the chat with every chat server bridged to this Redis (redis://HOST:PORT[/DB]).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
     #[command(flatten)]
     debug: apps::appflags::DebugFlags,
 }
@@ -35,7 +38,20 @@ fn main() -> anyhow::Result<()> {
         .max_connections(args.max_connections)
         .listen()
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
+    let (chat, reports) = match args.redis.as_deref() {
+        Some(url) => match apps::chat_redis::bridge(chat, url) {
+            Ok(b) => (b.chat, Some(b.reports)),
+            Err(e) => {
+                eprintln!("chat-server: {e}");
+                std::process::exit(2);
+            }
+        },
+        None => (chat, None),
+    };
     chat.activate(&sched)?;
+    if let Some(r) = &reports {
+        sched.activate(r)?;
+    }
     let mut out = std::io::stdout().lock();
     writeln!(out, "Chat server running on port {}", chat.local_addr.port())?;
     out.flush()?;

@@ -44,6 +44,7 @@
 //! std::process::exit(summary.exit_code());
 //! ```
 
+pub mod distributed;
 mod events;
 mod ffmpeg;
 mod report;

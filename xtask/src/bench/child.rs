@@ -110,6 +110,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 System::Threads => threads_peer::hackysack(players, turns)?,
                 System::Axon => return Err("Axon runs as a Python script".into()),
                 System::Grep => return Err("grep runs log-follow only".into()),
+                System::RedisRaw => return Err("redis-raw runs redis-backplane only".into()),
             };
             print(&r);
         }
@@ -123,6 +124,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 System::Threads => threads_peer::ring(members, hops)?,
                 System::Axon => return Err("Axon runs as a Python script".into()),
                 System::Grep => return Err("grep runs log-follow only".into()),
+                System::RedisRaw => return Err("redis-raw runs redis-backplane only".into()),
             };
             print(&r);
         }
@@ -136,6 +138,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 System::Threads => threads_peer::pipeline(stages, messages)?,
                 System::Axon => return Err("Axon runs as a Python script".into()),
                 System::Grep => return Err("grep runs log-follow only".into()),
+                System::RedisRaw => return Err("redis-raw runs redis-backplane only".into()),
             };
             print(&r);
         }
@@ -151,6 +154,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 System::Threads => threads_peer::spawn(n)?,
                 System::Axon => return Err("Axon runs as a Python script".into()),
                 System::Grep => return Err("grep runs log-follow only".into()),
+                System::RedisRaw => return Err("redis-raw runs redis-backplane only".into()),
             };
             print(&r);
             std::process::exit(0);
@@ -167,6 +171,7 @@ fn run(args: &[String]) -> Result<(), String> {
             // The server is left running: leaving without tearing it down ends it.
             std::process::exit(0);
         }
+        Workload::RedisBackplane => print(&super::redis::child(system, num(0)?, num(1)? as usize, num(2)?)?),
         Workload::LogFollow => {
             let path = logfile::path(num(0)?);
             if !path.exists() {

@@ -12,6 +12,7 @@ mod logfile;
 mod net_driver;
 mod ours;
 mod plan;
+mod redis;
 mod report;
 mod threads_peer;
 mod tokio_peer;
@@ -253,8 +254,8 @@ const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--only NAME[,NAME
   --quick    every workload at a tiny size, one run each, results checked; Axon only if its
              venv exists already; results go to a temporary directory
   --only     run only these workloads (hackysack, hackysack-kick, ring, pipeline, spawn, chat,
-             echo, idle, log-follow) and/or systems (ours-1t, ours-2t, tokio-ct, tokio-mt,
-             threads, axon, grep); their figures are merged into the day's report (replacing
+             echo, idle, log-follow, redis-backplane) and/or systems (ours-1t, ours-2t,
+             tokio-ct, tokio-mt, threads, axon, grep, redis-raw); their figures are merged into the day's report (replacing
              the same workload, size and system there), which a run without --only rewrites
   --runs N   runs per figure (default 5; 1 with --quick)
   --out DIR  where the report goes (default docs/benchmarks, or a temporary directory)";
@@ -583,6 +584,7 @@ fn check(workload: Workload, size: Size, value: serde_json::Value) -> Result<Vec
             }
             Ok(vec![(Metric::MbPerS, r.bytes as f64 / 1e6 / r.run_s)])
         }
+        (Workload::RedisBackplane, size) => redis::check(size, value),
         (w, s) => Err(format!("internal error: workload {} with size {s}", w.name())),
     }
 }
