@@ -339,9 +339,8 @@ fn fifty_users_posting_at_once_lose_nothing_and_duplicate_nothing() {
     assert_eq!(distinct.len(), USERS * POSTS, "two posts were given the same number");
 
     let conn = open_db(&db);
-    let mut st = conn
-        .prepare("SELECT m.id, u.name, m.subject, m.body FROM messages m JOIN users u ON u.id = m.sender")
-        .unwrap();
+    let mut st =
+        conn.prepare("SELECT m.id, u.name, m.subject, m.body FROM messages m JOIN users u ON u.id = m.sender").unwrap();
     let rows: Vec<(i64, String, String, String)> =
         st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect();
     assert_eq!(rows.len(), USERS * POSTS, "the database holds {} messages", rows.len());
@@ -376,7 +375,9 @@ fn kill_9_loses_no_posted_message_and_leaves_the_database_intact() {
     let flood_acked: Vec<i64> = flood
         .until_closed()
         .lines()
-        .filter_map(|l| l.strip_prefix("posted message ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()))
+        .filter_map(|l| {
+            l.strip_prefix("posted message ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok())
+        })
         .collect();
 
     let conn = open_db(&db);
@@ -517,7 +518,9 @@ fn a_database_that_cannot_be_opened_or_is_locked_exits_2() {
 
     // Another client holds the write lock.
     let holder = open_db(&db);
-    holder.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE other(x); BEGIN IMMEDIATE; INSERT INTO other VALUES (1);").unwrap();
+    holder
+        .execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE other(x); BEGIN IMMEDIATE; INSERT INTO other VALUES (1);")
+        .unwrap();
     let (code, err) = run(&db);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("locked by another process"), "{err}");

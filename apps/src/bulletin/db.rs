@@ -491,7 +491,8 @@ impl Database {
                         None => break,
                     }
                 }
-                let (ops, replies): (Vec<DbOp>, Vec<InboxRef<DbReply>>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
+                let (ops, replies): (Vec<DbOp>, Vec<InboxRef<DbReply>>) =
+                    batch.drain(..).map(|r| (r.op, r.reply)).unzip();
                 for (answer, to) in db.serve(ops).into_iter().zip(replies) {
                     // Reply inboxes are unbounded; one whose stage has gone just drops it.
                     let _ = to.try_send(answer);
@@ -554,7 +555,9 @@ fn run(c: &Connection, op: &DbOp) -> rusqlite::Result<DbAnswer> {
         ),
         DbOp::CreateAccount { name, password_hash } => {
             let n = c
-                .prepare_cached("INSERT INTO users (name, password, created) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
+                .prepare_cached(
+                    "INSERT INTO users (name, password, created) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                )?
                 .execute(params![name, password_hash, unix_now()])?;
             DbAnswer::Created((n == 1).then(|| User { id: c.last_insert_rowid(), name: name.clone() }))
         }
@@ -633,8 +636,10 @@ fn run(c: &Connection, op: &DbOp) -> rusqlite::Result<DbAnswer> {
                     None => return Ok(DbAnswer::Posted(PostOutcome::NoSuchRecipient)),
                 }
             };
-            c.prepare_cached("INSERT INTO messages (sender, recipient, posted, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![from, recipient.as_ref().map(|r| r.0), unix_now(), subject, body])?;
+            c.prepare_cached(
+                "INSERT INTO messages (sender, recipient, posted, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![from, recipient.as_ref().map(|r| r.0), unix_now(), subject, body])?;
             let id = c.last_insert_rowid();
             // The sender has read what they wrote.
             c.prepare_cached("INSERT OR IGNORE INTO reads (user, message) VALUES (?1, ?2)")?.execute([from, &id])?;

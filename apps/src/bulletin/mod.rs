@@ -65,9 +65,9 @@ use kamaelia_net::{ConnInfo, ServerCore, SlowClientPolicy};
 
 pub use authenticator::{Authenticator, BANNER, MAX_NAME, MAX_PASSWORD, PASSWORD_TRIES, valid_name};
 pub use db::{
-    Account, BUSY_TIMEOUT, DB_INBOX, Database, DbAnswer, DbError, DbOp, DbReply, DbRequest, DbStats,
-    DbStatsSnapshot, DeleteOutcome, MAX_BATCH, Message, MessageId, OPEN_BUSY_TIMEOUT, OpenError, PostOutcome,
-    Profile, Summary, User, UserId, unix_now,
+    Account, BUSY_TIMEOUT, DB_INBOX, Database, DbAnswer, DbError, DbOp, DbReply, DbRequest, DbStats, DbStatsSnapshot,
+    DeleteOutcome, MAX_BATCH, Message, MessageId, OPEN_BUSY_TIMEOUT, OpenError, PostOutcome, Profile, Summary, User,
+    UserId, unix_now,
 };
 pub use hasher::{HASHER_INBOX, HashAnswer, HashError, HashOp, HashReply, HashRequest, PasswordHasher, hash_op};
 pub use lines::LineReader;
@@ -104,7 +104,8 @@ const READER_INBOX: usize = 16;
 
 /// A time (Unix seconds) as the board shows it: `2026-12-04 18:20 UTC`.
 pub fn format_time(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).map_or_else(|| format!("@{t}"), |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+    chrono::DateTime::from_timestamp(t, 0)
+        .map_or_else(|| format!("@{t}"), |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
 /// The protocol for one connection: a [`Graphline`] of
@@ -130,9 +131,8 @@ pub fn protocol(conn: ConnInfo, services: &BoardServices, backplane: &str) -> Co
 fn build_protocol(conn: ConnInfo, services: &BoardServices, backplane: &str) -> Result<Component, ChassisError> {
     let session = new_session(Some(conn.peer));
     let ui = MessageBoardUI::new(session.clone(), services.clone()).build();
-    let subscribe = SubscribeTo::<NoticeRef>::new(backplane)
-        .policy(SubscriberPolicy::DropOldest { buffer: NOTICE_BUFFER })
-        .build();
+    let subscribe =
+        SubscribeTo::<NoticeRef>::new(backplane).policy(SubscriberPolicy::DropOldest { buffer: NOTICE_BUFFER }).build();
     let publish = PublishTo::<NoticeRef>::new(backplane).build();
     let err = |e| ChassisError::link("bulletin board protocol", e);
     link((&subscribe, "outbox"), (&ui, "notices")).map_err(err)?;

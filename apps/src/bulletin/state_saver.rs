@@ -58,9 +58,6 @@ async fn save(io: &mut StageIo) -> Result<(), Signal> {
         Ok(other) => io.say(unexpected(&other)).await?,
         Err(e) => io.say(format!("error: the end of your visit was not saved: {e}")).await?,
     }
-    io.say(format!(
-        "Goodbye, {}: {} posted, {} read, {} deleted.",
-        user.name, conn.posted, conn.read, conn.deleted
-    ))
-    .await
+    io.say(format!("Goodbye, {}: {} posted, {} read, {} deleted.", user.name, conn.posted, conn.read, conn.deleted))
+        .await
 }
