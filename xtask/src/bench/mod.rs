@@ -7,6 +7,7 @@
 //! hangs is killed at a time limit instead of hanging the suite.
 
 mod axon_py;
+mod bulletin;
 mod child;
 mod logfile;
 mod net_driver;
@@ -154,6 +155,12 @@ pub(crate) enum Metric {
     CpuMsPer10s,
     /// Megabytes (10^6 bytes) of log per second (log follow).
     MbPerS,
+    /// Operations answered per second (bulletin).
+    OpsPerS,
+    /// Share of the run the database spent in SQLite, in percent (bulletin).
+    DbBusyPct,
+    /// Database requests per transaction committed (bulletin).
+    RequestsPerCommit,
 }
 
 impl Metric {
@@ -171,11 +178,17 @@ impl Metric {
             Metric::P99Us => "p99 latency (us)",
             Metric::CpuMsPer10s => "CPU ms per 10 s",
             Metric::MbPerS => "MB/s",
+            Metric::OpsPerS => "operations per second",
+            Metric::DbBusyPct => "database busy (% of the run)",
+            Metric::RequestsPerCommit => "requests per commit",
         }
     }
 
     pub(crate) fn higher_is_better(self) -> bool {
-        matches!(self, Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS)
+        matches!(
+            self,
+            Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS | Metric::OpsPerS | Metric::RequestsPerCommit
+        )
     }
 }
 
@@ -253,7 +266,7 @@ const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--only NAME[,NAME
   --quick    every workload at a tiny size, one run each, results checked; Axon only if its
              venv exists already; results go to a temporary directory
   --only     run only these workloads (hackysack, hackysack-kick, ring, pipeline, spawn, chat,
-             echo, idle, log-follow) and/or systems (ours-1t, ours-2t, tokio-ct, tokio-mt,
+             echo, idle, log-follow, bulletin) and/or systems (ours-1t, ours-2t, tokio-ct, tokio-mt,
              threads, axon, grep); their figures are merged into the day's report (replacing
              the same workload, size and system there), which a run without --only rewrites
   --runs N   runs per figure (default 5; 1 with --quick)
@@ -583,6 +596,7 @@ fn check(workload: Workload, size: Size, value: serde_json::Value) -> Result<Vec
             }
             Ok(vec![(Metric::MbPerS, r.bytes as f64 / 1e6 / r.run_s)])
         }
+        (Workload::Bulletin, size) => bulletin::check(size, value),
         (w, s) => Err(format!("internal error: workload {} with size {s}", w.name())),
     }
 }
