@@ -4,6 +4,8 @@
 //! through the binaries:
 //! - [`appflags`]: the debugging flags every app takes (`--console PORT`,
 //!   `--console-token TOKEN`, `--introspect HOST:PORT`) and what starts them.
+//! - [`bulletin`]: the bulletin board (`bulletin-board`): a ServerCore whose every connection
+//!   is a Seq of four stages sharing the session through STM, its state in SQLite.
 //! - [`chat`]: the chat server (`chat-server`): a [`Backplane`](kamaelia_chassis::Backplane)
 //!   named `"CHAT"` and a [`ServerCore`](kamaelia_net::ServerCore) whose every connection
 //!   publishes the lines its client sends and subscribes to everyone's.
@@ -33,6 +35,7 @@
 //! ```
 
 pub mod appflags;
+pub mod bulletin;
 pub mod chat;
 pub mod chat_client;
 pub mod chat_redis;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::plan::{Size, System, Workload};
-use super::{SpawnRun, logfile, net_driver, ours, threads_peer, tokio_peer};
+use super::{SpawnRun, bulletin, logfile, net_driver, ours, threads_peer, tokio_peer};
 
 /// A system left running at the end of a spawn run, kept alive until the process exits.
 pub(crate) type Live = Box<dyn std::any::Any>;
@@ -35,6 +35,7 @@ pub(crate) fn command(exe: &Path, workload: Workload, system: System, size: Size
     let sockets = match size {
         Size::Chat { clients, .. } => 2 * clients as u64,
         Size::Idle { connections, .. } => 2 * connections as u64,
+        Size::Bulletin { users, .. } => 3 * users as u64,
         _ => 0,
     };
     let needed = sockets + 256;
@@ -172,6 +173,11 @@ fn run(args: &[String]) -> Result<(), String> {
             std::process::exit(0);
         }
         Workload::RedisBackplane => print(&super::redis::child(system, num(0)?, num(1)? as usize, num(2)?)?),
+        Workload::Bulletin => {
+            print(&bulletin::run(system, num(0)? as usize, num(1)?)?);
+            // The server is left running: leaving without tearing it down ends it.
+            std::process::exit(0);
+        }
         Workload::LogFollow => {
             let path = logfile::path(num(0)?);
             if !path.exists() {

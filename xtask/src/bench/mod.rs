@@ -7,6 +7,7 @@
 //! hangs is killed at a time limit instead of hanging the suite.
 
 mod axon_py;
+mod bulletin;
 mod child;
 mod logfile;
 mod net_driver;
@@ -155,6 +156,12 @@ pub(crate) enum Metric {
     CpuMsPer10s,
     /// Megabytes (10^6 bytes) of log per second (log follow).
     MbPerS,
+    /// Operations answered per second (bulletin).
+    OpsPerS,
+    /// Share of the run the database spent in SQLite, in percent (bulletin).
+    DbBusyPct,
+    /// Database requests per transaction committed (bulletin).
+    RequestsPerCommit,
 }
 
 impl Metric {
@@ -172,11 +179,17 @@ impl Metric {
             Metric::P99Us => "p99 latency (us)",
             Metric::CpuMsPer10s => "CPU ms per 10 s",
             Metric::MbPerS => "MB/s",
+            Metric::OpsPerS => "operations per second",
+            Metric::DbBusyPct => "database busy (% of the run)",
+            Metric::RequestsPerCommit => "requests per commit",
         }
     }
 
     pub(crate) fn higher_is_better(self) -> bool {
-        matches!(self, Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS)
+        matches!(
+            self,
+            Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS | Metric::OpsPerS | Metric::RequestsPerCommit
+        )
     }
 }
 
@@ -254,7 +267,7 @@ const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--only NAME[,NAME
   --quick    every workload at a tiny size, one run each, results checked; Axon only if its
              venv exists already; results go to a temporary directory
   --only     run only these workloads (hackysack, hackysack-kick, ring, pipeline, spawn, chat,
-             echo, idle, log-follow, redis-backplane) and/or systems (ours-1t, ours-2t,
+             echo, idle, log-follow, redis-backplane, bulletin) and/or systems (ours-1t, ours-2t,
              tokio-ct, tokio-mt, threads, axon, grep, redis-raw); their figures are merged into the day's report (replacing
              the same workload, size and system there), which a run without --only rewrites
   --runs N   runs per figure (default 5; 1 with --quick)
@@ -585,6 +598,7 @@ fn check(workload: Workload, size: Size, value: serde_json::Value) -> Result<Vec
             Ok(vec![(Metric::MbPerS, r.bytes as f64 / 1e6 / r.run_s)])
         }
         (Workload::RedisBackplane, size) => redis::check(size, value),
+        (Workload::Bulletin, size) => bulletin::check(size, value),
         (w, s) => Err(format!("internal error: workload {} with size {s}", w.name())),
     }
 }

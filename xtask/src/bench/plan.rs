@@ -96,6 +96,8 @@ pub(crate) enum Workload {
     LogFollow,
     /// A Backplane across processes on Redis Streams, against the raw `redis` client.
     RedisBackplane,
+    /// The bulletin board with many users posting and reading at once (issue 18).
+    Bulletin,
 }
 
 impl Workload {
@@ -110,6 +112,7 @@ impl Workload {
         Workload::Idle,
         Workload::LogFollow,
         Workload::RedisBackplane,
+        Workload::Bulletin,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -124,6 +127,7 @@ impl Workload {
             Workload::Idle => "idle",
             Workload::LogFollow => "log-follow",
             Workload::RedisBackplane => "redis-backplane",
+            Workload::Bulletin => "bulletin",
         }
     }
 
@@ -143,6 +147,7 @@ impl Workload {
             Workload::Idle => "6. Idle cost",
             Workload::LogFollow => "7. Log follow",
             Workload::RedisBackplane => "8. Cross-process Backplane (Redis Streams)",
+            Workload::Bulletin => "9. Bulletin board: users posting and reading",
         }
     }
 
@@ -157,6 +162,7 @@ impl Workload {
             Workload::Chat | Workload::Echo | Workload::Idle => &[System::Ours1, System::TokioCt, System::TokioMt],
             Workload::LogFollow => &[System::Ours1, System::Ours2, System::Grep],
             Workload::RedisBackplane => &[System::Ours1, System::RedisRaw],
+            Workload::Bulletin => &[System::Ours1, System::Threads],
         }
     }
 }
@@ -174,6 +180,7 @@ pub(crate) enum Size {
     Idle { connections: usize, millis: u64 },
     LogFollow { bytes: u64 },
     Redis { messages: u64, bytes: usize },
+    Bulletin { users: usize, ops: u64 },
 }
 
 impl Size {
@@ -189,6 +196,7 @@ impl Size {
             Size::Idle { connections, millis } => vec![connections.to_string(), millis.to_string()],
             Size::LogFollow { bytes } => vec![bytes.to_string()],
             Size::Redis { messages, bytes } => vec![messages.to_string(), bytes.to_string(), "0".into()],
+            Size::Bulletin { users, ops } => vec![users.to_string(), ops.to_string()],
         }
     }
 }
@@ -234,6 +242,7 @@ impl fmt::Display for Size {
             Size::Redis { messages, bytes } => {
                 write!(f, "{} messages of {bytes} bytes, 1 publisher to 2 subscriber processes", grouped(messages))
             }
+            Size::Bulletin { users, ops } => write!(f, "{users} users x {ops} operations"),
         }
     }
 }
@@ -318,6 +327,7 @@ pub(crate) fn cases(quick: bool) -> Vec<Case> {
             case(Workload::Idle, Size::Idle { connections: 50, millis: 500 }),
             case(Workload::LogFollow, Size::LogFollow { bytes: 4_000_000 }),
             case(Workload::RedisBackplane, Size::Redis { messages: 2_000, bytes: 32 }),
+            case(Workload::Bulletin, Size::Bulletin { users: 10, ops: 4 }),
         ];
     }
     let mut v: Vec<Case> = [10, 1_000, 10_000, 100_000]
@@ -335,5 +345,6 @@ pub(crate) fn cases(quick: bool) -> Vec<Case> {
     // disk and time budget (the figure is MB/s, so the ratio is still comparable).
     v.push(case(Workload::LogFollow, Size::LogFollow { bytes: 256_000_000 }));
     v.push(case(Workload::RedisBackplane, Size::Redis { messages: 200_000, bytes: 64 }));
+    v.push(case(Workload::Bulletin, Size::Bulletin { users: 100, ops: 20 }));
     v
 }

@@ -525,6 +525,7 @@ fn workload_note(w: Workload) -> Option<&'static str> {
              thrown away: not `> /dev/null`, since GNU grep then stops at the first match. Every \
              run's count of matching lines must equal `grep -c`'s."
         }
+        Workload::Bulletin => super::bulletin::NOTE,
         _ => return None,
     })
 }
