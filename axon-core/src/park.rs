@@ -1,10 +1,16 @@
 //! Blocking and waking: the scheduler's idle wait ([`Park`]) and the parkers behind blocking box calls.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, PoisonError};
 use std::task::Wake;
 use std::time::{Duration, Instant};
 
-use crate::lock;
+use crate::loom::sync::{Condvar, Mutex, MutexGuard};
+use crate::loom::wait_timeout;
+
+/// Locks, ignoring poisoning (as [`crate::lock`], for the modelled mutex type).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// How a scheduler thread waits when nothing is runnable.
 ///
@@ -36,23 +42,36 @@ impl CondvarPark {
     }
 }
 
-impl Park for CondvarPark {
-    fn park(&self, timeout: Option<Duration>) {
+impl CondvarPark {
+    /// [`Park::park`], saying how it ended: true if it took the token, false on timeout
+    /// (an unpark racing the deadline then leaves the token for the next park).
+    fn take_token(&self, timeout: Option<Duration>) -> bool {
         let mut token = lock(&self.token);
         let deadline = timeout.map(|t| Instant::now() + t);
         while !*token {
             match deadline {
-                None => token = self.cv.wait(token).unwrap_or_else(|e| e.into_inner()),
+                None => token = self.cv.wait(token).unwrap_or_else(PoisonError::into_inner),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
-                        return;
+                        return false;
                     }
-                    token = self.cv.wait_timeout(token, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                    let timed_out;
+                    (token, timed_out) = wait_timeout(&self.cv, &self.token, token, d - now);
+                    if timed_out && !*token {
+                        return false;
+                    }
                 }
             }
         }
         *token = false;
+        true
+    }
+}
+
+impl Park for CondvarPark {
+    fn park(&self, timeout: Option<Duration>) {
+        self.take_token(timeout);
     }
 
     fn unpark(&self) {
@@ -88,13 +107,17 @@ impl Parker {
         let mut g = lock(&self.generation);
         while *g == seen {
             match deadline {
-                None => g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner()),
+                None => g = self.cv.wait(g).unwrap_or_else(PoisonError::into_inner),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
                         return false;
                     }
-                    g = self.cv.wait_timeout(g, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                    let timed_out;
+                    (g, timed_out) = wait_timeout(&self.cv, &self.generation, g, d - now);
+                    if timed_out && *g == seen {
+                        return false;
+                    }
                 }
             }
         }
@@ -116,7 +139,7 @@ impl Wake for Parker {
     }
 }
 
-thread_local! {
+crate::loom::thread_local! {
     static THREAD_PARKER: Arc<Parker> = Parker::new();
 }
 

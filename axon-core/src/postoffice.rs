@@ -22,18 +22,24 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-
-use parking_lot::Mutex;
 use std::task::Waker;
 
 use crate::ComponentId;
-use crate::task::TaskCell;
+use crate::loom::parking_lot::Mutex;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::scheduler::Task;
 
 /// Serialises structural changes (link, unlink) across the whole process. They are rare;
 /// sends and receives never take this lock.
+#[cfg(not(loom))]
 static TOPOLOGY: Mutex<()> = Mutex::new(());
+
+// Under loom a lock must be made inside each model execution: a lazy static is, afresh.
+#[cfg(loom)]
+::loom::lazy_static! {
+    static ref TOPOLOGY: Mutex<()> = Mutex::new(());
+}
 
 /// Which way a box faces.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -58,7 +64,7 @@ pub(crate) struct Node<T> {
     /// from an empty box (the common case for `control`, checked before every message) then
     /// takes no lock. A push racing with that read is not lost: it wakes the owner after.
     nonempty: AtomicBool,
-    pub(crate) owner: Arc<TaskCell>,
+    pub(crate) owner: Arc<Task>,
     inner: Mutex<NodeInner<T>>,
 }
 
@@ -116,7 +122,7 @@ fn wake_all(waiters: Vec<Waker>) {
 }
 
 impl<T: Send + 'static> Node<T> {
-    pub(crate) fn new(name: Name, dir: Direction, owner: Arc<TaskCell>, capacity: Option<usize>) -> Self {
+    pub(crate) fn new(name: Name, dir: Direction, owner: Arc<Task>, capacity: Option<usize>) -> Self {
         Node {
             name,
             dir,
@@ -209,7 +215,8 @@ impl<T: Send + 'static> Node<T> {
     pub(crate) fn check_owner_waits(&self) {
         if let Some(waiter) = crate::task::polling() {
             if waiter != self.owner.id {
-                let owner = self.owner.core.upgrade().map_or_else(|| self.owner.id.to_string(), |c| c.name().to_string());
+                let owner =
+                    self.owner.core.upgrade().map_or_else(|| self.owner.id.to_string(), |c| c.name().to_string());
                 panic!(
                     "inbox {:?} of component {owner} is awaited by another component (id {waiter}): a delivery \
                      wakes only the component that declared the box, so this wait would never end; \
@@ -404,7 +411,7 @@ pub(crate) struct NodeStats {
 pub(crate) trait AnyNode: Send + Sync + 'static {
     fn name(&self) -> &str;
     fn direction(&self) -> Direction;
-    fn owner(&self) -> &Arc<TaskCell>;
+    fn owner(&self) -> &Arc<Task>;
     fn msg_type_id(&self) -> TypeId;
     fn msg_type_name(&self) -> &'static str;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -421,7 +428,7 @@ pub(crate) trait AnyNode: Send + Sync + 'static {
     fn set_capacity(&self, capacity: Option<usize>);
     fn sources_dyn(&self) -> Vec<Arc<dyn AnyNode>>;
     /// A new, empty, unlinked node carrying the same message type.
-    fn new_like(&self, name: Name, dir: Direction, owner: Arc<TaskCell>) -> Arc<dyn AnyNode>;
+    fn new_like(&self, name: Name, dir: Direction, owner: Arc<Task>) -> Arc<dyn AnyNode>;
     /// The component owning this node's link target, if linked.
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>>;
 }
@@ -433,7 +440,7 @@ impl<T: Send + 'static> AnyNode for Node<T> {
     fn direction(&self) -> Direction {
         self.dir
     }
-    fn owner(&self) -> &Arc<TaskCell> {
+    fn owner(&self) -> &Arc<Task> {
         &self.owner
     }
     fn msg_type_id(&self) -> TypeId {
@@ -497,7 +504,7 @@ impl<T: Send + 'static> AnyNode for Node<T> {
             .map(|l| l.sources.iter().filter_map(Weak::upgrade).map(|s| s as Arc<dyn AnyNode>).collect())
             .unwrap_or_default()
     }
-    fn new_like(&self, name: Name, dir: Direction, owner: Arc<TaskCell>) -> Arc<dyn AnyNode> {
+    fn new_like(&self, name: Name, dir: Direction, owner: Arc<Task>) -> Arc<dyn AnyNode> {
         Arc::new(Node::<T>::new(name, dir, owner, None))
     }
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>> {
