@@ -38,6 +38,7 @@ pub(crate) mod sync {
 
         /// Counters the models use to observe what happened.
         #[cfg(all(test, loom))]
+        #[allow(unused_imports)]
         pub(crate) use ::loom::sync::atomic::{AtomicU64, AtomicUsize};
 
         pub(crate) use std::sync::atomic::Ordering;
@@ -115,12 +116,12 @@ pub(crate) fn wait_timeout<'a, T>(
 }
 
 /// Runs a model: every interleaving of the threads `f` spawns, up to `LOOM_MAX_PREEMPTIONS`
-/// preemptions (2 unless set), so each model finishes in seconds.
+/// preemptions (3 unless set), so each model finishes in seconds.
 #[cfg(all(test, loom))]
 pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = ::loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
+        builder.preemption_bound = Some(3);
     }
     builder.check(f);
 }

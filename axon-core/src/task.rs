@@ -280,6 +280,16 @@ impl<S: Schedule> TaskCell<S> {
     }
 
     /// The popping thread takes the task: SCHEDULED -> RUNNING.
+    ///
+    /// Ordering caveat. A wake that finds the task SCHEDULED does nothing, relying on this
+    /// poll to see what was delivered before it. That is the store-buffering pattern: it
+    /// needs a StoreLoad barrier between this store and the poll's first look at a box, and
+    /// between a delivery and the wake's read of the state. Today both come from the
+    /// hardware: the body lock just after this store and the box lock a delivery releases
+    /// are locked read-modify-writes (full barriers on x86). The C++ memory model does not
+    /// promise it (loom finds the lost wake if the model's wakes do not wait for the poll
+    /// to begin), nor do RCpc acquire loads (ARMv8.3 `LDAPR`). A `fence(SeqCst)` on both
+    /// sides would close it at the cost of a barrier per poll and per wake.
     fn transition_to_running(&self) {
         // While SCHEDULED nobody else writes the state (a wake leaves it alone).
         debug_assert_eq!(self.state.load(), Snapshot(SCHEDULED), "only a queued task is run");
@@ -419,5 +429,125 @@ impl<S: Schedule> Wake for TaskCell<S> {
     }
     fn wake_by_ref(self: &Arc<Self>) {
         TaskCell::wake(self);
+    }
+}
+
+/// Model tests (`cargo xtask loom`): every interleaving of a wake with the poll it races.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use std::future::poll_fn;
+    use std::sync::{Arc, Weak};
+    use std::task::Poll;
+
+    use super::{Ran, Schedule, TaskCell};
+    use crate::ComponentId;
+    use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use crate::loom::sync::{Condvar, Mutex};
+    use crate::loom::{model, thread};
+
+    /// A scheduler that only counts the tasks it is asked to queue.
+    #[derive(Default)]
+    struct Counting {
+        queued: AtomicUsize,
+    }
+
+    impl Schedule for Counting {
+        type Owner = ();
+        fn schedule(&self, task: Arc<TaskCell<Self>>) {
+            self.queued.fetch_add(1, SeqCst);
+            drop(task);
+        }
+    }
+
+    /// An activated task, as if just popped from a run queue. Its body sets `polling`, looks
+    /// at `delivered` (recording in `seen` that it saw it) and returns Pending, or Ready if
+    /// `ends`.
+    fn popped_task(sched: &Arc<Counting>, flags: &Flags, ends: bool) -> Arc<TaskCell<Counting>> {
+        let task = Arc::new(TaskCell::<Counting>::new(ComponentId(1), Weak::new()));
+        let flags = flags.clone();
+        task.set_body(Box::pin(poll_fn(move |_| {
+            *flags.polling.0.lock().unwrap() = true;
+            flags.polling.1.notify_all();
+            if flags.delivered.load(SeqCst) {
+                flags.seen.store(true, SeqCst);
+            }
+            if ends { Poll::Ready(()) } else { Poll::Pending }
+        })));
+        assert!(task.bind(sched.clone()));
+        assert!(task.transition_to_scheduled());
+        task
+    }
+
+    #[derive(Clone, Default)]
+    struct Flags {
+        /// Set once the poll has begun; a gate the wakers wait at.
+        polling: Arc<(Mutex<bool>, Condvar)>,
+        delivered: Arc<AtomicBool>,
+        seen: Arc<AtomicBool>,
+    }
+
+    /// `wakers` threads each deliver (a store) and wake the task, once its poll has begun,
+    /// racing the rest of the poll and its end. Returns whether the body saw a delivery,
+    /// how many times the task was queued, and how the poll ended.
+    ///
+    /// The wakes wait for the poll to begin: a wake that finds the task still SCHEDULED
+    /// does nothing and relies on the coming poll to see the delivery, an ordering the C++
+    /// memory model does not give (see the caveat on `TaskCell::transition_to_running`).
+    fn race(wakers: usize, ends: bool) -> (bool, usize, Ran) {
+        let sched = Arc::new(Counting::default());
+        let flags = Flags::default();
+        let task = popped_task(&sched, &flags, ends);
+        let threads: Vec<_> = (0..wakers)
+            .map(|_| {
+                let (task, flags) = (task.clone(), flags.clone());
+                thread::spawn(move || {
+                    let mut polling = flags.polling.0.lock().unwrap();
+                    while !*polling {
+                        polling = flags.polling.1.wait(polling).unwrap();
+                    }
+                    drop(polling);
+                    flags.delivered.store(true, SeqCst);
+                    task.wake();
+                })
+            })
+            .collect();
+        let ran = task.run();
+        for t in threads {
+            t.join().unwrap();
+        }
+        drop(task.take_body()); // the body's waker points back at the cell
+        let queued = usize::from(matches!(ran, Ran::Requeue)) + sched.queued.load(SeqCst);
+        (flags.seen.load(SeqCst), queued, ran)
+    }
+
+    /// (c) A wake racing the end of a Pending poll is never lost: the poll saw the delivery,
+    /// or the task is queued again; and it is never queued twice.
+    #[test]
+    fn wake_racing_after_pending_is_never_lost() {
+        model(|| {
+            let (seen, queued, _) = race(1, false);
+            assert!(seen || queued == 1, "a wake racing after_pending was lost");
+            assert!(queued <= 1, "a task was queued {queued} times");
+        });
+    }
+
+    /// Two wakes racing one poll still queue the task at most once, and lose nothing.
+    #[test]
+    fn two_wakes_racing_a_poll_queue_it_once() {
+        model(|| {
+            let (seen, queued, _) = race(2, false);
+            assert!(seen || queued == 1, "a wake racing after_pending was lost");
+            assert!(queued <= 1, "a task was queued {queued} times");
+        });
+    }
+
+    /// A wake racing the poll that ends the body never queues the finished task.
+    #[test]
+    fn wake_racing_the_end_never_queues_a_done_task() {
+        model(|| {
+            let (_, queued, ran) = race(1, true);
+            assert!(matches!(ran, Ran::Ended(Ok(()))));
+            assert_eq!(queued, 0, "a finished task was queued");
+        });
     }
 }
