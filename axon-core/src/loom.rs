@@ -9,7 +9,7 @@
 //! Not everything goes through here, deliberately:
 //! - `Arc`s that become a `Waker`, hand out a `Weak` or hold a `dyn` value (task cells,
 //!   nodes, parkers) stay std's: loom's `Arc` has none of those. Model tests share their
-//!   values with [`sync::Arc`].
+//!   values with `sync::Arc` (loom's, in model tests only).
 //! - The scheduler's run queues (crossbeam-deque) and its bookkeeping are not modelled; the
 //!   models drive the cell through the [`Schedule`](crate::task::Schedule) seam instead.
 //! - Process-wide id counters stay std atomics: only their uniqueness matters.

@@ -110,7 +110,8 @@ impl std::fmt::Debug for Snapshot {
 }
 
 /// The atomic behind a task's run state. Private to this file: every change is one of the
-/// named transitions on [`TaskCell`].
+/// named transitions below, each built on [`cas`](Self::cas) (or, where one thread alone
+/// may change the state, on [`store_owned`](Self::store_owned)).
 struct State(AtomicU8);
 
 impl State {
@@ -148,11 +149,105 @@ impl State {
     /// A transition made by the thread that owns the task in its present state, which no
     /// other thread can change meanwhile except by adding NOTIFIED to RUNNING (only the
     /// move to DONE overwrites that, and DONE ignores wakes). A plain store: the poll path
-    /// costs one read-modify-write per poll, in [`TaskCell::transition_to_idle`].
+    /// costs one read-modify-write per poll, in [`transition_to_idle`](Self::transition_to_idle).
     #[inline]
     fn store_owned(&self, next: Snapshot) {
         debug_assert!(next.is_valid(), "invalid task state {next:?}");
         self.0.store(next.0, Ordering::Release);
+    }
+
+    /// Where the task is now.
+    fn run_state(&self) -> RunState {
+        let s = self.load();
+        match s.lifecycle() {
+            CREATED => RunState::Created,
+            IDLE => RunState::Idle,
+            SCHEDULED => RunState::Scheduled,
+            RUNNING if s.is(BLOCKED) => RunState::Blocked,
+            RUNNING => RunState::Running,
+            _ => RunState::Done,
+        }
+    }
+
+    /// Activation of an async task: CREATED -> SCHEDULED. True if this call did it; the
+    /// caller then queues it.
+    fn transition_to_scheduled(&self) -> bool {
+        self.cas(Snapshot(CREATED), Snapshot(SCHEDULED)).is_ok()
+    }
+
+    /// Activation of a threaded task: CREATED -> RUNNING, for as long as its thread runs.
+    /// True if this call did it.
+    fn transition_to_thread_running(&self) -> bool {
+        self.cas(Snapshot(CREATED), Snapshot(RUNNING)).is_ok()
+    }
+
+    /// The popping thread takes the task: SCHEDULED -> RUNNING.
+    ///
+    /// Ordering caveat. A wake that finds the task SCHEDULED does nothing, relying on this
+    /// poll to see what was delivered before it. That is the store-buffering pattern: it
+    /// needs a StoreLoad barrier between this store and the poll's first look at a box, and
+    /// between a delivery and the wake's read of the state. Today both come from the
+    /// hardware: the body lock just after this store and the box lock a delivery releases
+    /// are locked read-modify-writes (full barriers on x86). The C++ memory model does not
+    /// promise it (loom finds the lost wake if the model's wakes do not wait for the poll
+    /// to begin), nor do RCpc acquire loads (ARMv8.3 `LDAPR`). A `fence(SeqCst)` on both
+    /// sides would close it at the cost of a barrier per poll and per wake.
+    fn transition_to_running(&self) {
+        // While SCHEDULED nobody else writes the state (a wake leaves it alone).
+        debug_assert_eq!(self.load(), Snapshot(SCHEDULED), "only a queued task is run");
+        self.store_owned(Snapshot(RUNNING));
+    }
+
+    /// After a poll returned Pending: RUNNING -> IDLE, unless it was woken meanwhile
+    /// (RUNNING|NOTIFIED -> SCHEDULED, and the caller must queue it again).
+    fn transition_to_idle(&self) -> AfterPending {
+        match self.cas(Snapshot(RUNNING), Snapshot(IDLE)) {
+            Ok(()) => AfterPending::Idle,
+            Err(actual) => {
+                // Only a wake can have changed RUNNING, and only by adding NOTIFIED; nobody
+                // changes RUNNING|NOTIFIED but this thread.
+                debug_assert_eq!(actual, Snapshot(RUNNING | NOTIFIED), "a polled task changed under its poller");
+                self.store_owned(Snapshot(SCHEDULED));
+                AfterPending::Requeue
+            }
+        }
+    }
+
+    /// The body ended, panicked, or never ran (a refused activation, a thread that could
+    /// not start): -> DONE, for good.
+    fn transition_to_done(&self) {
+        debug_assert!(
+            matches!(self.load().lifecycle(), CREATED | RUNNING),
+            "only its owner ends a task, from CREATED or RUNNING (was {:?})",
+            self.load()
+        );
+        self.store_owned(Snapshot(DONE));
+    }
+
+    /// A threaded task's thread is about to block in `pause`: RUNNING -> RUNNING|BLOCKED.
+    /// Does nothing once the task is DONE (a `ThreadCtx` outliving its body).
+    fn transition_to_blocked(&self) {
+        self.update(self.load(), |s| {
+            debug_assert!(!s.is(NOTIFIED), "a threaded task is never NOTIFIED");
+            if s.lifecycle() == RUNNING && !s.is(BLOCKED) { Ok((Snapshot(RUNNING | BLOCKED), ())) } else { Err(()) }
+        });
+    }
+
+    /// The thread returned from `pause`: RUNNING|BLOCKED -> RUNNING.
+    fn transition_to_unblocked(&self) {
+        let _ = self.cas(Snapshot(RUNNING | BLOCKED), Snapshot(RUNNING));
+    }
+
+    /// A wake: IDLE -> SCHEDULED (queue it), RUNNING -> RUNNING|NOTIFIED, else nothing.
+    fn transition_to_notified(&self) -> Notify {
+        self.update(self.load(), |s| match s.lifecycle() {
+            IDLE => Ok((Snapshot(SCHEDULED), Notify::Submit)),
+            RUNNING if !s.is(NOTIFIED) => {
+                debug_assert!(!s.is(BLOCKED), "a threaded task's wakes unpark its thread");
+                Ok((Snapshot(RUNNING | NOTIFIED), Notify::Marked))
+            }
+            _ => Err(Notify::Nothing),
+        })
     }
 }
 
@@ -254,109 +349,46 @@ impl<S: Schedule> TaskCell<S> {
         self.sched.get()
     }
 
-    /// Where it is now.
+    /// Where it is now (for introspection).
     pub(crate) fn run_state(&self) -> RunState {
-        let s = self.state.load();
-        match s.lifecycle() {
-            CREATED => RunState::Created,
-            IDLE => RunState::Idle,
-            SCHEDULED => RunState::Scheduled,
-            RUNNING if s.is(BLOCKED) => RunState::Blocked,
-            RUNNING => RunState::Running,
-            _ => RunState::Done,
-        }
+        self.state.run_state()
     }
 
-    /// Activation of an async task: CREATED -> SCHEDULED. True if this call did it; the
-    /// caller then queues it.
+    /// Activation of an async task (CREATED -> SCHEDULED); true if this call did it, and
+    /// the caller then queues it.
     pub(crate) fn transition_to_scheduled(&self) -> bool {
-        self.state.cas(Snapshot(CREATED), Snapshot(SCHEDULED)).is_ok()
+        self.state.transition_to_scheduled()
     }
 
-    /// Activation of a threaded task: CREATED -> RUNNING, for as long as its thread runs.
-    /// True if this call did it.
+    /// Activation of a threaded task (CREATED -> RUNNING); true if this call did it.
     pub(crate) fn transition_to_thread_running(&self) -> bool {
-        self.state.cas(Snapshot(CREATED), Snapshot(RUNNING)).is_ok()
+        self.state.transition_to_thread_running()
     }
 
-    /// The popping thread takes the task: SCHEDULED -> RUNNING.
-    ///
-    /// Ordering caveat. A wake that finds the task SCHEDULED does nothing, relying on this
-    /// poll to see what was delivered before it. That is the store-buffering pattern: it
-    /// needs a StoreLoad barrier between this store and the poll's first look at a box, and
-    /// between a delivery and the wake's read of the state. Today both come from the
-    /// hardware: the body lock just after this store and the box lock a delivery releases
-    /// are locked read-modify-writes (full barriers on x86). The C++ memory model does not
-    /// promise it (loom finds the lost wake if the model's wakes do not wait for the poll
-    /// to begin), nor do RCpc acquire loads (ARMv8.3 `LDAPR`). A `fence(SeqCst)` on both
-    /// sides would close it at the cost of a barrier per poll and per wake.
-    fn transition_to_running(&self) {
-        // While SCHEDULED nobody else writes the state (a wake leaves it alone).
-        debug_assert_eq!(self.state.load(), Snapshot(SCHEDULED), "only a queued task is run");
-        self.state.store_owned(Snapshot(RUNNING));
-    }
-
-    /// After a poll returned Pending: RUNNING -> IDLE, unless it was woken meanwhile
-    /// (RUNNING|NOTIFIED -> SCHEDULED, and the caller must queue it again).
-    fn transition_to_idle(&self) -> AfterPending {
-        match self.state.cas(Snapshot(RUNNING), Snapshot(IDLE)) {
-            Ok(()) => AfterPending::Idle,
-            Err(actual) => {
-                // Only a wake can have changed RUNNING, and only by adding NOTIFIED; nobody
-                // changes RUNNING|NOTIFIED but this thread.
-                debug_assert_eq!(actual, Snapshot(RUNNING | NOTIFIED), "a polled task changed under its poller");
-                self.state.store_owned(Snapshot(SCHEDULED));
-                AfterPending::Requeue
-            }
-        }
-    }
-
-    /// The body ended, panicked, or never ran (a refused activation, a thread that could
-    /// not start): -> DONE, for good.
+    /// Its body ended, or will never run (-> DONE).
     pub(crate) fn transition_to_done(&self) {
-        debug_assert!(
-            matches!(self.state.load().lifecycle(), CREATED | RUNNING),
-            "only its owner ends a task, from CREATED or RUNNING (was {:?})",
-            self.state.load()
-        );
-        self.state.store_owned(Snapshot(DONE));
+        self.state.transition_to_done();
     }
 
-    /// A threaded task's thread is about to block in `pause`: RUNNING -> RUNNING|BLOCKED.
-    /// Does nothing once the task is DONE (a `ThreadCtx` outliving its body).
+    /// Its thread is about to block in `ThreadCtx::pause`.
     pub(crate) fn transition_to_blocked(&self) {
-        self.state.update(self.state.load(), |s| {
-            debug_assert!(!s.is(NOTIFIED), "a threaded task is never NOTIFIED");
-            if s.lifecycle() == RUNNING && !s.is(BLOCKED) { Ok((Snapshot(RUNNING | BLOCKED), ())) } else { Err(()) }
-        });
+        self.state.transition_to_blocked();
     }
 
-    /// The thread returned from `pause`: RUNNING|BLOCKED -> RUNNING.
+    /// Its thread returned from `ThreadCtx::pause`.
     pub(crate) fn transition_to_unblocked(&self) {
-        let _ = self.state.cas(Snapshot(RUNNING | BLOCKED), Snapshot(RUNNING));
-    }
-
-    /// A wake: IDLE -> SCHEDULED (queue it), RUNNING -> RUNNING|NOTIFIED, else nothing.
-    fn transition_to_notified(&self) -> Notify {
-        self.state.update(self.state.load(), |s| match s.lifecycle() {
-            IDLE => Ok((Snapshot(SCHEDULED), Notify::Submit)),
-            RUNNING if !s.is(NOTIFIED) => {
-                debug_assert!(!s.is(BLOCKED), "a threaded task's wakes unpark its thread");
-                Ok((Snapshot(RUNNING | NOTIFIED), Notify::Marked))
-            }
-            _ => Err(Notify::Nothing),
-        })
+        self.state.transition_to_unblocked();
     }
 
     /// Polls the body once. The caller popped the task from a run queue, so it is
     /// SCHEDULED and this thread now owns it.
     pub(crate) fn run(self: &Arc<Self>) -> Ran {
-        self.transition_to_running();
+        self.state.transition_to_running();
         let polled = {
             let mut slot = self.body.lock();
             let Some(body) = slot.as_mut() else {
                 drop(slot);
-                self.transition_to_done();
+                self.state.transition_to_done();
                 return Ran::Gone;
             };
             let waker = body.waker.get_or_insert_with(|| Waker::from(self.clone()));
@@ -366,16 +398,16 @@ impl<S: Schedule> TaskCell<S> {
             catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
         };
         match polled {
-            Ok(Poll::Pending) => match self.transition_to_idle() {
+            Ok(Poll::Pending) => match self.state.transition_to_idle() {
                 AfterPending::Idle => Ran::Idle,
                 AfterPending::Requeue => Ran::Requeue,
             },
             Ok(Poll::Ready(())) => {
-                self.transition_to_done();
+                self.state.transition_to_done();
                 Ran::Ended(Ok(()))
             }
             Err(payload) => {
-                self.transition_to_done();
+                self.state.transition_to_done();
                 Ran::Ended(Err(payload))
             }
         }
@@ -388,7 +420,7 @@ impl<S: Schedule> TaskCell<S> {
             p.unpark();
             return;
         }
-        if self.transition_to_notified() == Notify::Submit {
+        if self.state.transition_to_notified() == Notify::Submit {
             if let Some(sched) = self.sched.get() {
                 sched.schedule(self.clone());
             }

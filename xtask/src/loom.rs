@@ -55,7 +55,8 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         .env("CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS", "true")
         .env("LOOM_MAX_PREEMPTIONS", &preemptions);
     eprintln!(
-        "xtask loom: RUSTFLAGS=\"--cfg loom\" LOOM_MAX_PREEMPTIONS={preemptions} cargo test -p axon-core --release --lib -- {filter}"
+        "xtask loom: RUSTFLAGS=\"--cfg loom\" LOOM_MAX_PREEMPTIONS={preemptions} \
+         cargo test -p axon-core --release --lib -- {filter}"
     );
     let start = Instant::now();
     let status = cmd.status();

@@ -160,7 +160,7 @@ impl ComponentBuilder {
     /// body first runs: the place to register a service (a Backplane registers its name
     /// here, so any component activated after it finds it). If the hook returns an error the
     /// component is not started: it ends at once and `activate` returns
-    /// [`ActivateError::Refused`] with the reason.
+    /// [`ActivateError::Refused`](crate::ActivateError::Refused) with the reason.
     pub fn on_activate(&mut self, hook: impl FnOnce(&Ctx) -> Result<(), String> + Send + 'static) {
         self.core.rel(|r| r.on_activate = Some(Box::new(hook)));
     }

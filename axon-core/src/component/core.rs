@@ -45,7 +45,8 @@ pub(super) struct Relations {
     pub(super) children: Vec<Component>,
     /// Links this component made (Axon's postoffice): removed when it ends.
     pub(super) postoffice: Vec<Linkage>,
-    /// Run by `activate`, before the body is queued (see [`ComponentBuilder::on_activate`]).
+    /// Run by `activate`, before the body is queued (see
+    /// [`ComponentBuilder::on_activate`](crate::ComponentBuilder::on_activate)).
     pub(super) on_activate: Option<ActivateHook>,
 }
 

@@ -165,7 +165,7 @@ impl Ctx {
     }
 
     /// Adds a box at run time carrying the same message type as `like`'s box of that name
-    /// (see [`ComponentBuilder::declare_like`]); returns the name it got.
+    /// (see [`ComponentBuilder::declare_like`](crate::ComponentBuilder::declare_like)); returns the name it got.
     pub fn add_box_like(&self, name: &str, dir: Direction, like: (&Component, &str)) -> Result<String, LinkError> {
         let model = like.0.core().find_box(like.1).ok_or_else(|| LinkError::no_such_box(like.0, like.1))?;
         let core = self.core();

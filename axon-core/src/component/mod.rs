@@ -156,7 +156,7 @@ impl Component {
 
     /// Removes the outgoing link of one of its boxes, whoever made it (a debug console's
     /// `unlink`); returns whether there was one. Messages already delivered stay where they
-    /// are. A [`Linkage`] handle from that link becomes stale (unlinking it is a no-op).
+    /// are. A [`Linkage`](crate::Linkage) handle from that link becomes stale (unlinking it is a no-op).
     pub fn unlink_box(&self, name: &str) -> Result<bool, LinkError> {
         let node = self.core.find_box(name).ok_or_else(|| LinkError::no_such_box(self, name))?;
         Ok(node.unlink_out())
