@@ -382,6 +382,7 @@ impl<S: Schedule> TaskCell<S> {
 
     /// Polls the body once. The caller popped the task from a run queue, so it is
     /// SCHEDULED and this thread now owns it.
+    #[inline]
     pub(crate) fn run(self: &Arc<Self>) -> Ran {
         self.state.transition_to_running();
         let polled = {
@@ -415,6 +416,11 @@ impl<S: Schedule> TaskCell<S> {
 
     /// Wakes the component: queue it if paused, mark it if running, else nothing.
     /// Idempotent: any number of wakes before it next runs queue it once.
+    ///
+    /// Not inlined: a send (generic over its message type, so compiled in the sender's
+    /// crate) stays small enough to be inlined into the sending body, as it was before the
+    /// cell became generic.
+    #[inline(never)]
     pub(crate) fn wake(self: &Arc<Self>) {
         if let Some(p) = self.parker.get() {
             p.unpark();
