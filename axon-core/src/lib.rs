@@ -65,7 +65,6 @@ mod watch;
 
 pub use boxes::{Full, Inbox, InboxRef, Outbox, Received, Recv, Sending};
 pub use component::{Component, ComponentBuilder, ComponentId, ComponentState, Ctx, StandardBoxes, ThreadCtx};
-pub use driver::Driver;
 pub use handle::{Handle, HandleError};
 pub use introspect::{BoxAddr, BoxInfo, ComponentInfo, Deadlock, LinkInfo, Snapshot};
 pub use linkage::{LinkError, LinkErrorKind, LinkKind, LinkOptions, Linkage, link, link_with, unlink};
@@ -75,6 +74,7 @@ pub use scheduler::{ActivateError, Background, KeepAlive, PanicReport, Scheduler
 pub use services::{ServiceError, Services};
 pub use signal::{Payload, Signal};
 pub use time::{Pause, PauseUntil, Sleep, YieldNow, pause, pause_for, pause_until, sleep, sleep_until, yield_now};
+pub use driver::Driver;
 pub use watch::{ControlWatch, Interrupted, Next, SignalPolicy};
 
 /// Locks a mutex, ignoring poisoning: a component's panic is caught and reported by the
