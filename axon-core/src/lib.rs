@@ -52,6 +52,7 @@ mod driver;
 mod handle;
 mod introspect;
 mod linkage;
+mod loom;
 mod park;
 mod postoffice;
 mod scheduler;

@@ -45,11 +45,10 @@ impl LinkOptions {
     }
 }
 
-/// One end of a linkage.
-#[derive(Clone)]
 /// One end of a linkage: the box. Its component is reached through the box's owner, which
 /// holds it weakly, so a linkage (kept in a chassis's postoffice) never keeps its own
 /// chassis alive.
+#[derive(Clone)]
 pub(crate) struct End {
     pub(crate) node: Arc<dyn AnyNode>,
 }

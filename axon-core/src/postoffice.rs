@@ -22,18 +22,24 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-
-use parking_lot::Mutex;
 use std::task::Waker;
 
 use crate::ComponentId;
-use crate::task::TaskCell;
+use crate::loom::parking_lot::Mutex;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::scheduler::Task;
 
 /// Serialises structural changes (link, unlink) across the whole process. They are rare;
 /// sends and receives never take this lock.
+#[cfg(not(loom))]
 static TOPOLOGY: Mutex<()> = Mutex::new(());
+
+// Under loom a lock must be made inside each model execution: a lazy static is, afresh.
+#[cfg(loom)]
+::loom::lazy_static! {
+    static ref TOPOLOGY: Mutex<()> = Mutex::new(());
+}
 
 /// Which way a box faces.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -58,7 +64,7 @@ pub(crate) struct Node<T> {
     /// from an empty box (the common case for `control`, checked before every message) then
     /// takes no lock. A push racing with that read is not lost: it wakes the owner after.
     nonempty: AtomicBool,
-    pub(crate) owner: Arc<TaskCell>,
+    pub(crate) owner: Arc<Task>,
     inner: Mutex<NodeInner<T>>,
 }
 
@@ -116,7 +122,7 @@ fn wake_all(waiters: Vec<Waker>) {
 }
 
 impl<T: Send + 'static> Node<T> {
-    pub(crate) fn new(name: Name, dir: Direction, owner: Arc<TaskCell>, capacity: Option<usize>) -> Self {
+    pub(crate) fn new(name: Name, dir: Direction, owner: Arc<Task>, capacity: Option<usize>) -> Self {
         Node {
             name,
             dir,
@@ -405,7 +411,7 @@ pub(crate) struct NodeStats {
 pub(crate) trait AnyNode: Send + Sync + 'static {
     fn name(&self) -> &str;
     fn direction(&self) -> Direction;
-    fn owner(&self) -> &Arc<TaskCell>;
+    fn owner(&self) -> &Arc<Task>;
     fn msg_type_id(&self) -> TypeId;
     fn msg_type_name(&self) -> &'static str;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -422,7 +428,7 @@ pub(crate) trait AnyNode: Send + Sync + 'static {
     fn set_capacity(&self, capacity: Option<usize>);
     fn sources_dyn(&self) -> Vec<Arc<dyn AnyNode>>;
     /// A new, empty, unlinked node carrying the same message type.
-    fn new_like(&self, name: Name, dir: Direction, owner: Arc<TaskCell>) -> Arc<dyn AnyNode>;
+    fn new_like(&self, name: Name, dir: Direction, owner: Arc<Task>) -> Arc<dyn AnyNode>;
     /// The component owning this node's link target, if linked.
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>>;
 }
@@ -434,7 +440,7 @@ impl<T: Send + 'static> AnyNode for Node<T> {
     fn direction(&self) -> Direction {
         self.dir
     }
-    fn owner(&self) -> &Arc<TaskCell> {
+    fn owner(&self) -> &Arc<Task> {
         &self.owner
     }
     fn msg_type_id(&self) -> TypeId {
@@ -498,10 +504,111 @@ impl<T: Send + 'static> AnyNode for Node<T> {
             .map(|l| l.sources.iter().filter_map(Weak::upgrade).map(|s| s as Arc<dyn AnyNode>).collect())
             .unwrap_or_default()
     }
-    fn new_like(&self, name: Name, dir: Direction, owner: Arc<TaskCell>) -> Arc<dyn AnyNode> {
+    fn new_like(&self, name: Name, dir: Direction, owner: Arc<Task>) -> Arc<dyn AnyNode> {
         Arc::new(Node::<T>::new(name, dir, owner, None))
     }
     fn target_owner(&self) -> Option<Arc<crate::component::ComponentCore>> {
         self.inner.lock().target().and_then(|t| t.owner.core.upgrade())
+    }
+}
+
+/// Model tests (`cargo xtask loom`): sends racing link and unlink, over every interleaving.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use std::sync::{Arc, Weak};
+
+    use super::{AnyNode, Direction, Node};
+    use crate::ComponentId;
+    use crate::loom::{model, thread};
+    use crate::scheduler::Task;
+
+    /// A box of an unactivated component (its wakes do nothing).
+    fn node(name: &'static str, dir: Direction) -> Arc<Node<u32>> {
+        let owner = Arc::new(Task::new(ComponentId(1), Weak::new()));
+        Arc::new(Node::new(name.into(), dir, owner, None))
+    }
+
+    /// A thread sending 1, 2 into `from`.
+    fn sender(from: &Arc<Node<u32>>) -> thread::JoinHandle<()> {
+        let from = from.clone();
+        thread::spawn(move || {
+            for m in 1..=2 {
+                assert!(from.push(m, None).is_ok(), "an unbounded box refused a message");
+            }
+        })
+    }
+
+    fn link(from: &Arc<Node<u32>>, to: &Arc<Node<u32>>) {
+        from.clone().link_dyn(to.clone(), None).expect("the link is valid");
+    }
+
+    /// (a) A send racing the link of its outbox: nothing lost or doubled, order kept.
+    #[test]
+    fn send_racing_link_keeps_every_message_in_order() {
+        model(|| {
+            let (outbox, inbox) = (node("outbox", Direction::Outbox), node("inbox", Direction::Inbox));
+            let s = sender(&outbox);
+            link(&outbox, &inbox);
+            s.join().unwrap();
+            assert_eq!(outbox.len(), 0, "a linked outbox kept messages");
+            assert_eq!(inbox.drain_all(), [1, 2]);
+        });
+    }
+
+    /// (a) A send into a chain racing a link at its far end: the chain's first box learns its
+    /// new final node while the sender may still hold the old one (which has just become a
+    /// forwarder, so the send follows it).
+    #[test]
+    fn send_racing_a_link_downstream_keeps_every_message_in_order() {
+        model(|| {
+            let outbox = node("outbox", Direction::Outbox);
+            let passthrough = node("passthrough", Direction::Outbox);
+            let inbox = node("inbox", Direction::Inbox);
+            link(&outbox, &passthrough);
+            let s = sender(&outbox);
+            link(&passthrough, &inbox);
+            s.join().unwrap();
+            assert_eq!((outbox.len(), passthrough.len()), (0, 0), "a forwarder kept messages");
+            assert_eq!(inbox.drain_all(), [1, 2]);
+        });
+    }
+
+    /// (b) A send racing an unlink and a relink elsewhere: what was delivered before the
+    /// unlink stays in the old inbox, the rest waits in the outbox and moves to the new
+    /// one; nothing lost or doubled, order kept.
+    #[test]
+    fn send_racing_unlink_and_relink_keeps_every_message_once() {
+        model(|| {
+            let outbox = node("outbox", Direction::Outbox);
+            let (old, new) = (node("old", Direction::Inbox), node("new", Direction::Inbox));
+            link(&outbox, &old);
+            let s = sender(&outbox);
+            assert!(outbox.clone().unlink_out());
+            link(&outbox, &new);
+            s.join().unwrap();
+            assert_eq!(outbox.len(), 0, "a linked outbox kept messages");
+            let got: Vec<u32> = old.drain_all().into_iter().chain(new.drain_all()).collect();
+            assert_eq!(got, [1, 2]);
+        });
+    }
+
+    /// (b) The same with the unlink one hop downstream of the sender: the upstream box's
+    /// final node moves back to the unlinked box, then on to the new inbox.
+    #[test]
+    fn send_racing_an_unlink_downstream_keeps_every_message_once() {
+        model(|| {
+            let outbox = node("outbox", Direction::Outbox);
+            let passthrough = node("passthrough", Direction::Outbox);
+            let (old, new) = (node("old", Direction::Inbox), node("new", Direction::Inbox));
+            link(&outbox, &passthrough);
+            link(&passthrough, &old);
+            let s = sender(&outbox);
+            assert!(passthrough.clone().unlink_out());
+            link(&passthrough, &new);
+            s.join().unwrap();
+            assert_eq!((outbox.len(), passthrough.len()), (0, 0), "a forwarder kept messages");
+            let got: Vec<u32> = old.drain_all().into_iter().chain(new.drain_all()).collect();
+            assert_eq!(got, [1, 2]);
+        });
     }
 }

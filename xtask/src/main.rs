@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's automation. `ci` runs exactly what `.ci/run` runs; `bench`
-//! runs our system side by side with its peers and writes a report; `transcode` runs the
-//! transcode-and-upload batch job (`apps::transcode`).
+//! runs our system side by side with its peers and writes a report; `loom` model-checks
+//! axon-core's concurrency; `transcode` runs the transcode-and-upload batch job
+//! (`apps::transcode`).
 
 mod bench;
+mod loom;
 mod transcode;
 mod transcode_distributed;
 
@@ -58,6 +60,8 @@ commands:
           the benchmarks' quick mode, and the chat client's window check under Xvfb
   bench   run the benchmarks side by side with the peers and write docs/benchmarks/<date>.md
           (`cargo xtask bench --help` for options)
+  loom    model-check axon-core's concurrency (postoffice, task cell, parkers) with loom
+          (`cargo xtask loom --help` for options)
   transcode  transcode videos with ffmpeg and upload them, stoppable and resumable
           (`cargo xtask transcode --help` for options)";
 
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench::main(&args[1..]),
+        Some("loom") => loom::main(&args[1..]),
         Some("transcode") => transcode::main(&args[1..]),
         Some(bench::CHILD) => bench::child_main(&args[1..]),
         Some("-h" | "--help" | "help") => {
