@@ -31,10 +31,10 @@ pub(crate) mod sync {
     /// Atomics: `std::sync::atomic` normally, `loom::sync::atomic` under loom.
     pub(crate) mod atomic {
         #[cfg(not(loom))]
-        pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8};
+        pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, fence};
 
         #[cfg(loom)]
-        pub(crate) use ::loom::sync::atomic::{AtomicBool, AtomicU8};
+        pub(crate) use ::loom::sync::atomic::{AtomicBool, AtomicU8, fence};
 
         /// Counters the models use to observe what happened.
         #[cfg(all(test, loom))]

@@ -181,17 +181,8 @@ impl State {
         self.cas(Snapshot(CREATED), Snapshot(RUNNING)).is_ok()
     }
 
-    /// The popping thread takes the task: SCHEDULED -> RUNNING.
-    ///
-    /// Ordering caveat. A wake that finds the task SCHEDULED does nothing, relying on this
-    /// poll to see what was delivered before it. That is the store-buffering pattern: it
-    /// needs a StoreLoad barrier between this store and the poll's first look at a box, and
-    /// between a delivery and the wake's read of the state. Today both come from the
-    /// hardware: the body lock just after this store and the box lock a delivery releases
-    /// are locked read-modify-writes (full barriers on x86). The C++ memory model does not
-    /// promise it (loom finds the lost wake if the model's wakes do not wait for the poll
-    /// to begin), nor do RCpc acquire loads (ARMv8.3 `LDAPR`). A `fence(SeqCst)` on both
-    /// sides would close it at the cost of a barrier per poll and per wake.
+    /// The popping thread takes the task: SCHEDULED -> RUNNING. The poller then calls
+    /// [`store_load_fence`] before it looks at any box (see there).
     fn transition_to_running(&self) {
         // While SCHEDULED nobody else writes the state (a wake leaves it alone).
         debug_assert_eq!(self.load(), Snapshot(SCHEDULED), "only a queued task is run");
@@ -385,6 +376,7 @@ impl<S: Schedule> TaskCell<S> {
     #[inline]
     pub(crate) fn run(self: &Arc<Self>) -> Ran {
         self.state.transition_to_running();
+        store_load_fence();
         let polled = {
             let mut slot = self.body.lock();
             let Some(body) = slot.as_mut() else {
@@ -426,12 +418,37 @@ impl<S: Schedule> TaskCell<S> {
             p.unpark();
             return;
         }
+        store_load_fence();
         if self.state.transition_to_notified() == Notify::Submit {
             if let Some(sched) = self.sched.get() {
                 sched.schedule(self.clone());
             }
         }
     }
+}
+
+/// The StoreLoad barrier of the wake protocol, called by a poller between setting RUNNING
+/// and looking at its boxes, and by a waker between its delivery and reading the state.
+///
+/// A wake that finds the task SCHEDULED does nothing and relies on the coming poll to see
+/// what was delivered before it; a poll that finds a box empty relies on a later delivery's
+/// wake finding RUNNING (and marking NOTIFIED). That is the store-buffering pattern: each
+/// side stores, then loads what the other stored, so each needs a StoreLoad barrier in
+/// between or both loads may see the old values and the message is stranded. loom finds
+/// exactly that lost wake without this fence (`cargo xtask loom`, `wake_*` models).
+///
+/// On x86 each side already executes a locked read-modify-write at that point (the body's
+/// lock just after RUNNING is stored; the box lock a delivery releases just before the wake),
+/// and locked instructions are full barriers there, so only the compiler must be kept from
+/// moving the accesses across: a compiler fence, free at run time. Elsewhere (ARM, whose
+/// RCpc acquire loads do not order an earlier release store) and under loom it is a real
+/// `fence(SeqCst)`. Measured on the ring benchmark: no change on x86.
+#[inline(always)]
+pub(crate) fn store_load_fence() {
+    #[cfg(any(loom, not(any(target_arch = "x86", target_arch = "x86_64"))))]
+    crate::loom::sync::atomic::fence(Ordering::SeqCst);
+    #[cfg(all(not(loom), any(target_arch = "x86", target_arch = "x86_64")))]
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
 }
 
 thread_local! {
@@ -480,7 +497,6 @@ mod loom_model {
     use super::{Ran, Schedule, TaskCell};
     use crate::ComponentId;
     use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-    use crate::loom::sync::{Condvar, Mutex};
     use crate::loom::{model, thread};
 
     /// A scheduler that only counts the tasks it is asked to queue.
@@ -497,15 +513,13 @@ mod loom_model {
         }
     }
 
-    /// An activated task, as if just popped from a run queue. Its body sets `polling`, looks
-    /// at `delivered` (recording in `seen` that it saw it) and returns Pending, or Ready if
+    /// An activated task, as if just popped from a run queue. Its body looks at
+    /// `delivered` (recording in `seen` that it saw it) and returns Pending, or Ready if
     /// `ends`.
     fn popped_task(sched: &Arc<Counting>, flags: &Flags, ends: bool) -> Arc<TaskCell<Counting>> {
         let task = Arc::new(TaskCell::<Counting>::new(ComponentId(1), Weak::new()));
         let flags = flags.clone();
         task.set_body(Box::pin(poll_fn(move |_| {
-            *flags.polling.0.lock().unwrap() = true;
-            flags.polling.1.notify_all();
             if flags.delivered.load(SeqCst) {
                 flags.seen.store(true, SeqCst);
             }
@@ -518,19 +532,14 @@ mod loom_model {
 
     #[derive(Clone, Default)]
     struct Flags {
-        /// Set once the poll has begun; a gate the wakers wait at.
-        polling: Arc<(Mutex<bool>, Condvar)>,
         delivered: Arc<AtomicBool>,
         seen: Arc<AtomicBool>,
     }
 
-    /// `wakers` threads each deliver (a store) and wake the task, once its poll has begun,
-    /// racing the rest of the poll and its end. Returns whether the body saw a delivery,
-    /// how many times the task was queued, and how the poll ended.
-    ///
-    /// The wakes wait for the poll to begin: a wake that finds the task still SCHEDULED
-    /// does nothing and relies on the coming poll to see the delivery, an ordering the C++
-    /// memory model does not give (see the caveat on `TaskCell::transition_to_running`).
+    /// `wakers` threads each deliver (a store) and wake the task, racing the whole poll:
+    /// its start (a wake that finds it SCHEDULED relies on the poll seeing the delivery,
+    /// which `store_load_fence` guarantees), the rest of it, and its end. Returns whether
+    /// the body saw a delivery, how many times the task was queued, and how the poll ended.
     fn race(wakers: usize, ends: bool) -> (bool, usize, Ran) {
         let sched = Arc::new(Counting::default());
         let flags = Flags::default();
@@ -539,11 +548,6 @@ mod loom_model {
             .map(|_| {
                 let (task, flags) = (task.clone(), flags.clone());
                 thread::spawn(move || {
-                    let mut polling = flags.polling.0.lock().unwrap();
-                    while !*polling {
-                        polling = flags.polling.1.wait(polling).unwrap();
-                    }
-                    drop(polling);
                     flags.delivered.store(true, SeqCst);
                     task.wake();
                 })
