@@ -19,7 +19,7 @@ use provision::Need;
 /// The project's automation: set up and run the tests, CI's checks, the benchmarks, and the
 /// transcode job.
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask", version, propagate_version = true)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

@@ -108,7 +108,12 @@ fn missing_apt(wanted: &[&'static str]) -> Result<Vec<&'static str>, String> {
         .args(wanted)
         .stderr(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run dpkg-query ({e}): not a Debian system? Install the equivalents of: {}", wanted.join(" ")))?;
+        .map_err(|e| {
+            format!(
+                "cannot run dpkg-query ({e}): not a Debian system? Install the equivalents of: {}",
+                wanted.join(" ")
+            )
+        })?;
     let listed = String::from_utf8_lossy(&out.stdout);
     let installed: Vec<&str> =
         listed.lines().filter_map(|l| l.split_once(' ')).filter(|(_, s)| *s == "installed").map(|(p, _)| p).collect();
@@ -148,10 +153,7 @@ fn ensure_apt(wanted: &[&'static str]) -> Result<(), String> {
         c
     };
     run_step("apt-get update", &mut apt(&["update"]))?;
-    run_step(
-        &format!("apt-get install {list}"),
-        apt(&["install", "-y", "--no-install-recommends"]).args(&missing),
-    )?;
+    run_step(&format!("apt-get install {list}"), apt(&["install", "-y", "--no-install-recommends"]).args(&missing))?;
     let still = missing_apt(wanted)?;
     if still.is_empty() { Ok(()) } else { Err(format!("apt-get did not install: {}", still.join(" "))) }
 }
@@ -185,11 +187,7 @@ fn ensure_venv() -> Result<PathBuf, String> {
         Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(&names),
     )
     .map_err(|e| format!("{e} (is PyPI reachable?)"))?;
-    if usable(&python) {
-        Ok(python)
-    } else {
-        Err(format!("{} was set up but cannot `{IMPORTS}`", python.display()))
-    }
+    if usable(&python) { Ok(python) } else { Err(format!("{} was set up but cannot `{IMPORTS}`", python.display())) }
 }
 
 /// Everything the tests need, set up: the Debian packages of `needs` (installed when root),
