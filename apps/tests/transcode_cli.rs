@@ -193,9 +193,13 @@ fn until_takes_a_time_of_day_and_a_far_deadline_does_not_stop_the_job() {
     }
 }
 
-/// A minimal terminal: what a person would see on screen and in the scrollback after `out`
-/// was written to it (text, CR, LF, and the cursor-up, cursor-down and erase sequences that
-/// progress bars use; colours ignored). Nothing scrolls away: every row ever written is kept.
+/// The terminal's size for the terminal test (set with `stty`).
+const COLUMNS: usize = 160;
+
+/// A minimal terminal `COLUMNS` wide: what a person would see on screen and in the
+/// scrollback after `out` was written to it (text wrapping at the last column, CR, LF, and
+/// the cursor-up, cursor-down and erase sequences that progress bars use; colours ignored).
+/// Nothing scrolls away: every row ever written is kept.
 fn screen(out: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(out);
     let mut rows: Vec<Vec<char>> = vec![Vec::new()];
@@ -239,6 +243,14 @@ fn screen(out: &[u8]) -> Vec<String> {
                 while rows.len() <= r {
                     rows.push(Vec::new());
                 }
+                if c >= COLUMNS {
+                    // Past the last column: the character goes at the start of the next row.
+                    r += 1;
+                    c = 0;
+                    while rows.len() <= r {
+                        rows.push(Vec::new());
+                    }
+                }
                 let row = &mut rows[r];
                 while row.len() < c {
                     row.push(' ');
@@ -270,7 +282,7 @@ fn on_a_terminal_a_stop_leaves_one_bar_frame_that_counts_what_is_left() {
         make_video(&src.path().join(n), 2);
     }
     let line = format!(
-        "exec {EXE} --source {} --upload {} --workers 1 '{SLOW_ARGS}'",
+        "stty cols {COLUMNS} rows 40; exec {EXE} --source {} --upload {} --workers 1 '{SLOW_ARGS}'",
         src.path().display(),
         dest.path().display()
     );

@@ -95,8 +95,10 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE as u8);
         }
     };
+    let echo = ControlEcho::off();
     install_stop_signals(job.stop_handle());
     let summary = job.run();
+    drop(echo);
     let mut out = std::io::stdout().lock();
     // A closed stdout must not turn a finished job into a panic.
     let _ = write!(out, "{summary}");
@@ -119,9 +121,57 @@ fn install_stop_signals(stop: StopHandle) {
     let handler = ctrlc::set_handler(move || match presses.fetch_add(1, Ordering::SeqCst) {
         0 => stop.stop(),
         1 => stop.abort(),
-        _ => std::process::exit(i32::from(EXIT_INTERRUPTED)),
+        _ => {
+            ControlEcho::restore();
+            std::process::exit(i32::from(EXIT_INTERRUPTED))
+        }
     });
     if let Err(e) = handler {
         say(format_args!("transcode: cannot handle Ctrl-C ({e}); it will end the job at once"));
+    }
+}
+
+/// The terminal's echo of control characters (`stty -echoctl`), off while the job runs with
+/// progress bars: the bars keep the cursor at the end of their last line, so the `^C` a
+/// terminal echoes for Ctrl-C would start a new line under them, and their next redraw would
+/// leave a stale frame in the scrollback. Restored when dropped (and by
+/// [`restore`](Self::restore) before an exit at once).
+struct ControlEcho;
+
+/// The terminal settings to restore, if they were changed.
+static SAVED_TERMIOS: std::sync::Mutex<Option<nix::sys::termios::Termios>> = std::sync::Mutex::new(None);
+
+impl ControlEcho {
+    /// Turns the echo off if stdin and stdout are a terminal (bars are drawn then).
+    fn off() -> ControlEcho {
+        use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+        use std::io::IsTerminal;
+        let stdin = std::io::stdin();
+        if !(stdin.is_terminal() && std::io::stdout().is_terminal()) {
+            return ControlEcho;
+        }
+        if let Ok(saved) = tcgetattr(&stdin) {
+            let mut quiet = saved.clone();
+            quiet.local_flags.remove(LocalFlags::ECHOCTL);
+            if tcsetattr(&stdin, SetArg::TCSANOW, &quiet).is_ok() {
+                *SAVED_TERMIOS.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(saved);
+            }
+        }
+        ControlEcho
+    }
+
+    /// Puts the terminal's settings back, if they were changed.
+    fn restore() {
+        let saved = SAVED_TERMIOS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(saved) = saved {
+            // Nothing more to do if the terminal has gone.
+            let _ = nix::sys::termios::tcsetattr(std::io::stdin(), nix::sys::termios::SetArg::TCSANOW, &saved);
+        }
+    }
+}
+
+impl Drop for ControlEcho {
+    fn drop(&mut self) {
+        ControlEcho::restore();
     }
 }

@@ -478,6 +478,7 @@ impl Bars {
         for b in &self.workers {
             b.finish_and_clear();
         }
-        self.overall.finish();
+        // As it stands: `finish` would fill the bar to 100% whatever a stop left undone.
+        self.overall.abandon();
     }
 }
