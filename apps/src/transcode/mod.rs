@@ -1,4 +1,4 @@
-//! The transcode-and-upload batch job (`cargo xtask transcode`): the seed's
+//! The transcode-and-upload batch job (the `transcode` binary): the seed's
 //! `TranscodeAndUploadToBlipTV`, stoppable, resumable, with progress.
 //!
 //! ```text
