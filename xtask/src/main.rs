@@ -70,7 +70,17 @@ const CI_STEPS: &[(&str, &str, &[&str])] = &[
     (
         "packaging: the library crates as crates.io would take them (apps and xtask are not published)",
         "cargo",
-        &["package", "--workspace", "--exclude", "apps", "--exclude", "xtask", "--no-verify", "--allow-dirty", "--quiet"],
+        &[
+            "package",
+            "--workspace",
+            "--exclude",
+            "apps",
+            "--exclude",
+            "xtask",
+            "--no-verify",
+            "--allow-dirty",
+            "--quiet",
+        ],
     ),
     (
         "benchmarks, quick mode (each workload tiny, results checked)",
