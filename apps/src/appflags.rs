@@ -32,7 +32,7 @@ use axon_core::{
     Component, ComponentBuilder, ControlWatch, Ctx, InboxRef, Next, SchedulerHandle, Signal, pause, pause_until,
 };
 use kamaelia_chassis::{ChassisError, Pipeline};
-use kamaelia_net::{PEER_CLOSED, TcpClient};
+use kamaelia_net::{CONNECT_TIMEOUT, CONNECTION_REFUSED, PEER_CLOSED, TcpClient};
 use kamaelia_util::{Introspector, PureTransformer};
 
 use crate::console::DebugConsole;
@@ -258,7 +258,9 @@ fn introspect_link(target: Target) -> Component {
                 reported = false;
             }
             if !reported {
-                let detail = error.map(|e| format!(" ({e})")).unwrap_or_default();
+                // The usual two say all; anything else gets its details.
+                let plain = how == CONNECTION_REFUSED || how == CONNECT_TIMEOUT;
+                let detail = error.filter(|_| !plain).map(|e| format!(" ({e})")).unwrap_or_default();
                 let what = if had_connected {
                     format!("the topology stream to {target} stopped: {how}")
                 } else {

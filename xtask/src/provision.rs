@@ -234,3 +234,24 @@ pub(crate) fn main(args: TestArgs) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// dpkg's own answer decides: an installed package is not missing, an unknown one is.
+    #[test]
+    fn missing_apt_asks_dpkg() {
+        let missing = missing_apt(&["dpkg", "no-such-package-kamaelia-rs"]).expect("a Debian system");
+        assert_eq!(missing, ["no-such-package-kamaelia-rs"]);
+    }
+
+    /// CI installs every package; `cargo xtask test` the tests' ones only.
+    #[test]
+    fn the_lists_follow_who_needs_each_package() {
+        let tests = apt_packages(&[Need::Tests]);
+        let all = apt_packages(&[Need::Tests, Need::WindowCheck]);
+        assert!(tests.contains(&"ffmpeg") && !tests.contains(&"xvfb"), "{tests:?}");
+        assert!(all.contains(&"xvfb") && all.len() == APT_PACKAGES.len(), "{all:?}");
+    }
+}
