@@ -37,7 +37,7 @@ enum Cmd {
     Bench(bench::Options),
     /// Transcode videos with ffmpeg and upload them, stoppable and resumable: builds the
     /// `transcode` binary in release and runs it with these arguments (`--help` for its own).
-    #[command(disable_help_flag = true)]
+    #[command(disable_help_flag = true, disable_version_flag = true)]
     Transcode {
         /// The transcode binary's arguments.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]

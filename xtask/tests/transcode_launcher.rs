@@ -17,6 +17,9 @@ fn cargo_xtask_transcode_runs_the_release_build_of_the_transcode_binary() {
     assert!(stdout.contains("Usage: transcode [OPTIONS] --source <DIR>"), "the binary's own help: {stdout}");
     assert!(stdout.contains("--until <HH:MM>"), "{stdout}");
 
+    let out = xtask().args(["transcode", "--version"]).output().expect("run xtask");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), concat!("transcode ", env!("CARGO_PKG_VERSION")));
+
     // Its exit status and its messages come through unchanged.
     let out = xtask().args(["transcode", "--source", "/nonexistent/videos"]).output().expect("run xtask");
     let stderr = String::from_utf8_lossy(&out.stderr);
