@@ -25,11 +25,14 @@
 use std::fmt;
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axon_core::{Component, ComponentBuilder, ControlWatch, InboxRef, Next, SchedulerHandle, Signal, SignalPolicy};
-use kamaelia_chassis::Pipeline;
-use kamaelia_net::TcpClient;
+use axon_core::{
+    Component, ComponentBuilder, ControlWatch, Ctx, InboxRef, Next, SchedulerHandle, Signal, pause, pause_until,
+};
+use kamaelia_chassis::{ChassisError, Pipeline};
+use kamaelia_net::{CONNECT_TIMEOUT, CONNECTION_REFUSED, PEER_CLOSED, TcpClient};
 use kamaelia_util::{Introspector, PureTransformer};
 
 use crate::console::DebugConsole;
@@ -97,7 +100,8 @@ pub struct DebugFlags {
     #[arg(long, value_name = "TOKEN", requires = "console")]
     pub console_token: Option<String>,
     /// Stream this app's topology to an AxonVisualiser (`axon-visualiser`, or the original)
-    /// listening on HOST:PORT.
+    /// listening on HOST:PORT; one not listening yet is tried again, and again after it
+    /// goes away (waiting 0.2 s, doubling up to 2 s).
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_target)]
     pub introspect: Option<Target>,
 }
@@ -132,7 +136,9 @@ impl DebugFlags {
     /// so the scheduler's `run` still returns when the app is done.
     ///
     /// A topology stream that cannot connect, or that the visualiser closes, is reported on
-    /// stderr and stops; the app runs on.
+    /// stderr (once, until it connects again) and tried again with backoff
+    /// ([`RETRY_FIRST`] doubling up to [`RETRY_MAX`]), each time with a fresh Introspector
+    /// (so the visualiser gets the whole topology); the app runs on meanwhile.
     ///
     /// # Errors
     /// The console's port cannot be listened on, or a component cannot be activated.
@@ -146,24 +152,16 @@ impl DebugFlags {
             extras.console = Some(console.local_addr);
             extras.components.push(console.component);
         }
-        let mut reporter = None;
         if let Some(target) = &self.introspect {
-            let pipeline = Pipeline::new([
-                Introspector::new().build(),
-                PureTransformer::new(|s: String| Some(s.into_bytes())),
-                TcpClient::new(target.host.clone(), target.port).build(),
-            ])
-            .context("cannot build the introspector's pipeline")?;
-            let r = stream_reporter(target.clone(), pipeline.inbox_ref::<Signal>("control")?);
-            axon_core::link((&pipeline, "signal"), (&r, "control"))?;
-            extras.components.push(pipeline);
-            reporter = Some(r);
+            // Checked once here, so a wiring mistake is an error now rather than at a retry.
+            stream_pipeline(target).context("cannot build the introspector's pipeline")?;
+            extras.components.push(introspect_link(target.clone()));
         }
         if extras.components.is_empty() {
             return Ok(extras);
         }
         let lifeline = lifeline(name, app, &extras.components);
-        for c in extras.components.iter().chain(&reporter).chain([&lifeline]) {
+        for c in extras.components.iter().chain([&lifeline]) {
             sched.activate(c)?;
         }
         Ok(extras)
@@ -188,36 +186,145 @@ fn lifeline(name: &str, app: &[Component], extras: &[Component]) -> Component {
     })
 }
 
-/// Follows the topology stream's `signal`: reports a failure on stderr and, when the
-/// connection ends by itself, stops the introspector (nothing would read what it sends).
+/// The wait before `--introspect`'s first retry; it doubles after each failed attempt.
+pub const RETRY_FIRST: Duration = Duration::from_millis(200);
+
+/// The longest wait between `--introspect`'s attempts.
+pub const RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// One attempt at the topology stream: `Pipeline(Introspector, bytes, TcpClient)`.
+fn stream_pipeline(target: &Target) -> Result<Component, ChassisError> {
+    Pipeline::new([
+        Introspector::new().build(),
+        PureTransformer::new(|s: String| Some(s.into_bytes())),
+        TcpClient::new(target.host.clone(), target.port).build(),
+    ])
+}
+
+/// How an attempt ended.
+enum Attempt {
+    /// The stream ended by itself: `how` (the TcpClient's `ProducerFinished` message) and
+    /// the details of an error, if one was reported.
+    Ended { how: String, error: Option<String> },
+    /// A terminal signal on our `control`: stop.
+    Stopped(Signal),
+}
+
+/// `IntrospectLink`: keeps a topology stream to `target` going. Each attempt is a child
+/// [`stream_pipeline`] whose `signal` comes into `stream`; when it ends by itself (connect
+/// refused, timed out, or the visualiser went away) the pipeline is shut down and, after a
+/// wait ([`RETRY_FIRST`] doubling up to [`RETRY_MAX`]; back to [`RETRY_FIRST`] after a
+/// stream that had connected), a new one is started. A failure is reported on stderr once,
+/// until an attempt connects again.
 ///
-/// Shutdown: the standard contract ([`ControlWatch`]). Policy [`SignalPolicy::Deliver`]: the
-/// stream's signals are what it reads; it is their last reader, so they are not passed on.
-fn stream_reporter(target: Target, pipeline_control: InboxRef<Signal>) -> Component {
-    let mut b = ComponentBuilder::new("IntrospectReporter");
+/// Boxes: `control`, `signal` (standard); `stream: Signal` (private: the current attempt's
+/// `signal`); `inbox`, `outbox` unused.
+///
+/// Shutdown: the standard contract ([`ControlWatch`]): either terminal signal, even during a
+/// wait, shuts the current attempt down and ends once it has. Other signals are passed on.
+fn introspect_link(target: Target) -> Component {
+    let mut b = ComponentBuilder::new("IntrospectLink");
     let io = b.standard::<(), ()>();
-    b.run(move |_ctx| async move {
-        let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
+    let stream = b.inbox::<Signal>("stream");
+    b.run(move |ctx| async move {
+        let mut watch = ControlWatch::new(io.control, io.signal);
+        let mut wait = RETRY_FIRST;
+        let mut reported = false;
         let end = loop {
-            match watch.next(&io.inbox).await {
-                Next::Other(Signal::ErrorInformation { message, .. }) => {
-                    let _ = writeln!(std::io::stderr().lock(), "introspect: {message}");
-                }
-                Next::End(end) => {
-                    if let Signal::ProducerFinished { message, .. } = &end {
-                        let how = message.as_deref().unwrap_or("ended");
-                        let _ = writeln!(
-                            std::io::stderr().lock(),
-                            "introspect: the topology stream to {target} stopped: {how}"
-                        );
-                        // Control inboxes are unbounded: this is never refused for room.
-                        let _ = pipeline_control.try_send(Signal::ShutdownMicroprocess);
-                    }
-                    break end;
-                }
-                Next::Other(_) | Next::Data(()) => {}
+            let Ok(pipeline) = stream_pipeline(&target) else {
+                // Built once already in `start`: cannot fail.
+                break Signal::producer_finished();
+            };
+            let attempt = match ctx.link((&pipeline, "signal"), (&ctx.component(), "stream")) {
+                Ok(_) => match ctx.spawn(&pipeline) {
+                    Ok(()) => follow_attempt(&mut watch, &stream).await,
+                    Err(e) => Attempt::Ended { how: format!("cannot start: {e}"), error: None },
+                },
+                Err(e) => Attempt::Ended { how: format!("cannot link: {e}"), error: None },
+            };
+            if let Ok(control) = pipeline.inbox_ref::<Signal>("control") {
+                // Control inboxes are unbounded: this is never refused for room.
+                let _ = control.try_send(Signal::ShutdownMicroprocess);
             }
+            let stopped = wait_for_children(&ctx, &mut watch).await;
+            ctx.remove_child(&pipeline);
+            let (how, error) = match (attempt, stopped) {
+                (Attempt::Stopped(end), _) | (_, Some(end)) => break end,
+                (Attempt::Ended { how, error }, None) => (how, error),
+            };
+            let had_connected = how == PEER_CLOSED;
+            if had_connected {
+                wait = RETRY_FIRST;
+                reported = false;
+            }
+            if !reported {
+                // The usual two say all; anything else gets its details.
+                let plain = how == CONNECTION_REFUSED || how == CONNECT_TIMEOUT;
+                let detail = error.filter(|_| !plain).map(|e| format!(" ({e})")).unwrap_or_default();
+                let what = if had_connected {
+                    format!("the topology stream to {target} stopped: {how}")
+                } else {
+                    format!("cannot stream the topology to {target}: {how}{detail}")
+                };
+                note(format_args!("{what}; trying again until it listens (every {} s at most)", RETRY_MAX.as_secs()));
+                reported = true;
+            }
+            if let Some(end) = sleep_watching(&mut watch, wait).await {
+                break end;
+            }
+            wait = (wait * 2).min(RETRY_MAX);
         };
         watch.finish(end).await;
     })
+}
+
+/// Writes an `introspect:` line on stderr, ignoring a closed stderr.
+fn note(text: fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "introspect: {text}");
+}
+
+/// Follows one attempt's `signal` until it ends, or a terminal signal arrives on `control`.
+async fn follow_attempt(watch: &mut ControlWatch, stream: &axon_core::Inbox<Signal>) -> Attempt {
+    let mut error = None;
+    loop {
+        match watch.next(stream).await {
+            Next::Data(Signal::ErrorInformation { message, .. }) => error = Some(message),
+            Next::Data(Signal::ProducerFinished { message, .. }) => {
+                return Attempt::Ended { how: message.unwrap_or_else(|| "ended".into()), error };
+            }
+            Next::Data(s) if s.is_shutdown() => return Attempt::Ended { how: "shut down".into(), error },
+            Next::Data(_) | Next::Other(_) => {}
+            Next::End(end) => return Attempt::Stopped(end),
+        }
+    }
+}
+
+/// Waits for every child to end (a child's end wakes its parent). Returns a shutdown that
+/// arrived on `control` meanwhile (a `ProducerFinished` stays noted in `watch`).
+async fn wait_for_children(ctx: &Ctx, watch: &mut ControlWatch) -> Option<Signal> {
+    let mut stopped = None;
+    while !ctx.children_done() {
+        if let Some(end) = watch.check() {
+            stopped.get_or_insert(end);
+        }
+        pause().await;
+    }
+    stopped
+}
+
+/// Waits `wait`, or less if a terminal signal arrives on `control` (returned then).
+async fn sleep_watching(watch: &mut ControlWatch, wait: Duration) -> Option<Signal> {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Some(end) = watch.check() {
+            return Some(end);
+        }
+        if let Some(end) = watch.take_finished() {
+            return Some(end);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        pause_until(deadline).await;
+    }
 }

@@ -6,7 +6,7 @@
 //!             │ error                              │ (with --serve)                 │ signal
 //!             ▼                                    ▼                                ▼
 //!         ErrorReporter (stderr)         Backplane("LOGWATCH") ◄── SubscribeTo   Supervisor
-//!                                                    per client: SubscribeTo ─► + "\n" ─► client
+//!                                                  per client: SubscribeTo ─► + "\r\n" ─► client
 //! ```
 //!
 //! The [`Supervisor`](Logwatch) reads what comes out of the pipeline's `signal`: it prints
@@ -17,7 +17,7 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -34,7 +34,8 @@ use kamaelia_util::PureTransformer;
 /// The name of the backplane matching lines are published on with `--serve`.
 pub const BACKPLANE: &str = "LOGWATCH";
 
-/// The exit status for a bad pattern or a file that cannot be followed.
+/// The exit status for a bad pattern, a file that cannot be followed, or a `--serve` address
+/// that cannot be listened on.
 pub const EXIT_UNUSABLE: i32 = 2;
 
 /// The exit status when output fails for another reason than a closed reader.
@@ -63,8 +64,27 @@ pub struct Options {
     pub invert: bool,
     /// Read the file from its start instead of its end.
     pub from_start: bool,
-    /// Also serve the matching lines on 127.0.0.1 at this port (0: any free port).
+    /// Also serve the matching lines to TCP clients at this port (0: any free port).
     pub serve: Option<u16>,
+    /// The address `serve` listens on ([`DEFAULT_BIND`] unless set otherwise).
+    pub bind: IpAddr,
+}
+
+/// Where `--serve` listens by default: loopback only, as every server here.
+pub const DEFAULT_BIND: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+impl Options {
+    /// Follow `file` for lines matching `pattern`, from its end, serving nothing.
+    pub fn new(file: impl Into<PathBuf>, pattern: impl Into<String>) -> Self {
+        Options {
+            file: file.into(),
+            pattern: pattern.into(),
+            invert: false,
+            from_start: false,
+            serve: None,
+            bind: DEFAULT_BIND,
+        }
+    }
 }
 
 /// Why `logwatch` could not start.
@@ -77,8 +97,8 @@ pub enum SetupError {
     File(FollowError),
     /// The `--serve` port cannot be listened on.
     Listen {
-        /// The port asked for.
-        port: u16,
+        /// The address and port asked for.
+        addr: SocketAddr,
         /// Why.
         error: io::Error,
     },
@@ -87,11 +107,11 @@ pub enum SetupError {
 }
 
 impl SetupError {
-    /// The exit status for this error: [`EXIT_UNUSABLE`] for a bad pattern or file,
+    /// The exit status for this error: [`EXIT_UNUSABLE`] for a bad pattern, file or address,
     /// [`EXIT_FAILED`] otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            SetupError::Pattern(_) | SetupError::File(_) => EXIT_UNUSABLE,
+            SetupError::Pattern(_) | SetupError::File(_) | SetupError::Listen { .. } => EXIT_UNUSABLE,
             _ => EXIT_FAILED,
         }
     }
@@ -102,7 +122,7 @@ impl fmt::Display for SetupError {
         match self {
             SetupError::Pattern(e) => write!(f, "{e}"),
             SetupError::File(e) => write!(f, "{e}"),
-            SetupError::Listen { port, error } => write!(f, "cannot serve on 127.0.0.1:{port}: {error}"),
+            SetupError::Listen { addr, error } => write!(f, "cannot serve on {addr}: {error}"),
             SetupError::Wiring(e) => write!(f, "cannot wire the pipeline: {e}"),
         }
     }
@@ -141,9 +161,10 @@ impl Logwatch {
         let server = match opts.serve {
             Some(port) => Some(
                 ServerCore::new(client_protocol)
+                    .bind(opts.bind)
                     .port(port)
                     .listen()
-                    .map_err(|error| SetupError::Listen { port, error })?,
+                    .map_err(|error| SetupError::Listen { addr: SocketAddr::new(opts.bind, port), error })?,
             ),
             None => None,
         };
@@ -215,7 +236,7 @@ fn note(text: fmt::Arguments<'_>) {
 }
 
 /// The protocol for one TCP client with `--serve`: the lines published on [`BACKPLANE`], each
-/// followed by `"\n"`. What the client sends is ignored; when it closes its side, or cannot
+/// followed by `"\r\n"` (the network line ending, as the chat server and the greeter send). What the client sends is ignored; when it closes its side, or cannot
 /// keep up ([`CLIENT_INBOX`] + [`CLIENT_BUFFER`] lines behind), the connection ends.
 pub fn client_protocol(_conn: ConnInfo) -> Component {
     // A fixed wiring: a failure is a bug in this function, caught by the --serve test.
@@ -231,7 +252,7 @@ pub fn client_protocol(_conn: ConnInfo) -> Component {
             "format",
             PureTransformer::new(|line: String| -> Option<Vec<u8>> {
                 let mut out = line.into_bytes();
-                out.push(b'\n');
+                out.extend_from_slice(b"\r\n");
                 Some(out)
             }),
         )

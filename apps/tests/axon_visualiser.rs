@@ -20,6 +20,8 @@ use kamaelia_net::TcpClient;
 use kamaelia_ui::{NullDisplay, Rgb, Topology};
 use kamaelia_util::{Introspector, PureTransformer, split_tokens};
 
+mod tools;
+
 /// How long anything may take before a test fails (generous: debug builds, busy CI).
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -314,27 +316,9 @@ fn the_window_form_draws_what_a_system_sends_on_its_display() {
 
 // ---- The original AxonVisualiser accepts what we send ----
 
-/// The Python of a virtual environment with the original Kamaelia and pygame: the bench
-/// harness's `target/bench-venv`, made (or completed) here if need be.
+/// The test venv's Python, with the original Kamaelia and pygame (`cargo xtask test` makes it).
 fn python() -> PathBuf {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("the target directory").to_path_buf();
-    let venv = target.join("bench-venv");
-    let py = venv.join("bin").join("python");
-    if !py.exists() {
-        let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("run python3 -m venv");
-        assert!(ok.success(), "python3 -m venv {} failed", venv.display());
-    }
-    let has = |module: &str| {
-        Command::new(&py).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
-    };
-    if !has("Kamaelia.Visualisation.PhysicsGraph.lines_to_tokenlists, Axon") || !has("pygame") {
-        let ok = Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "kamaelia-axon", "kamaelia", "pygame"])
-            .status()
-            .expect("run pip");
-        assert!(ok.success(), "pip install kamaelia-axon kamaelia pygame failed (PyPI unreachable?)");
-    }
-    py
+    tools::python_with("Kamaelia.Visualisation.PhysicsGraph.lines_to_tokenlists, Axon, pygame")
 }
 
 /// A system with a bit of everything: a Pipeline, a Graphline with passthrough boxes, a

@@ -576,23 +576,42 @@ fn introspect_streams_the_topology_to_the_visualiser() {
     let _ = vis.wait();
 }
 
-/// A topology stream that cannot connect is reported on stderr and stops; the app serves on.
+/// A visualiser that is not listening yet (issue 16): the app reports it once on stderr,
+/// serves on, and keeps trying with backoff until one listens; then the whole topology
+/// arrives there.
 #[test]
-fn an_introspect_target_that_refuses_is_reported_and_the_app_runs_on() {
+fn an_introspect_target_not_listening_yet_is_tried_again_until_it_listens() {
     // A port nobody listens on: bound, then closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
     let app = App::start(&["--introspect", &format!("127.0.0.1:{port}")]);
     loop {
         let line = next_line(&app.stderr, "the introspect report");
-        if line.starts_with("introspect: the topology stream to ") {
-            assert!(line.ends_with("stopped: connection refused"), "{line}");
+        if line.starts_with("introspect: ") {
+            let want = format!("introspect: cannot stream the topology to 127.0.0.1:{port}: connection refused");
+            assert!(line.starts_with(&want) && line.contains("trying again until it listens"), "{line}");
             break;
         }
     }
     let _client = chat_client(app.chat);
-    let mut c = app.console();
-    let deadline = Instant::now() + LIMIT;
-    while ls(&mut c).iter().any(|e| e.name.starts_with("Introspector")) {
-        assert!(Instant::now() < deadline, "the introspector did not stop");
-    }
+    let mut vis = Command::new(env!("CARGO_BIN_EXE_axon-visualiser"))
+        .args(["--json", "--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start axon-visualiser");
+    let json = lines_of(vis.stdout.take().expect("piped"));
+    let _banner = lines_of(vis.stderr.take().expect("piped"));
+    let topology = loop {
+        let line = next_line(&json, "a topology once the visualiser listens");
+        if line.contains("\"name\":\"ServerCore_") {
+            break line;
+        }
+    };
+    assert!(topology.contains("\"name\":\"Backplane_"), "{topology}");
+    // Reported once, not at every attempt.
+    assert!(app.stderr.try_iter().all(|l| !l.starts_with("introspect: ")), "one report only");
+    drop(app);
+    let _ = vis.kill();
+    let _ = vis.wait();
 }

@@ -1,4 +1,4 @@
-//! The `logwatch` binary end to end: matching lines printed as appended, --invert, --from-start, a file still to come, Ctrl-C drains and exits 0, exit 2 for a bad pattern or file, a closed stdout, --serve to TCP clients.
+//! The `logwatch` binary end to end: matching lines printed as appended, --invert, --from-start, a file still to come, Ctrl-C drains and exits 0, exit 2 for a bad pattern or file, a closed stdout, --serve to TCP clients (CRLF lines, announced as the chat server announces itself, --bind).
 
 use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -80,6 +80,13 @@ impl Running {
                 Err(_) => panic!("no {needle:?} on stderr; saw {:?}", self.err_seen),
             }
         }
+    }
+
+    /// The port from `Logwatch running on port N` on stderr (the chat server's form).
+    fn port(&mut self) -> u16 {
+        let line = self.stderr("running on port");
+        let port = line.strip_prefix("Logwatch running on port ").and_then(|p| p.parse().ok());
+        port.unwrap_or_else(|| panic!("expected `Logwatch running on port N`, got {line:?}"))
     }
 
     /// Sends SIGINT, as Ctrl-C does.
@@ -233,8 +240,7 @@ fn a_closed_stdout_ends_it_cleanly() {
 fn serve_sends_matching_lines_to_every_tcp_client() {
     let (_dir, path) = temp_log("");
     let mut lw = Running::start(&[path.to_str().unwrap(), "pants", "--serve", "0"]);
-    let serving = lw.stderr("serving matching lines on");
-    let addr = serving.rsplit(' ').next().unwrap().to_string();
+    let addr = format!("127.0.0.1:{}", lw.port());
     lw.stderr("following");
     let clients: Vec<BufReader<TcpStream>> = (0..2)
         .map(|_| {
@@ -265,7 +271,7 @@ fn serve_sends_matching_lines_to_every_tcp_client() {
     for c in &mut clients {
         c.get_ref().set_read_timeout(Some(LIMIT)).unwrap();
         let mut got = Vec::new();
-        while got.last().map(String::as_str) != Some("more pants\n") {
+        while got.last().map(String::as_str) != Some("more pants\r\n") {
             let mut line = String::new();
             c.read_line(&mut line).unwrap();
             assert!(!line.is_empty(), "connection closed early");
@@ -273,7 +279,8 @@ fn serve_sends_matching_lines_to_every_tcp_client() {
                 got.push(line);
             }
         }
-        assert_eq!(got, ["real pants\n", "more pants\n"]);
+        // CRLF, the network line ending, as the chat server and the greeter send.
+        assert_eq!(got, ["real pants\r\n", "more pants\r\n"]);
     }
     // Stdout had them all, in order.
     let printed: Vec<String> = (0..n + 2).map(|_| lw.line()).collect();
@@ -285,4 +292,32 @@ fn serve_sends_matching_lines_to_every_tcp_client() {
         let _ = std::io::Read::read_to_string(&mut c, &mut rest);
         assert!(rest.lines().all(|l| l.starts_with("sync")), "{rest:?}");
     }
+}
+
+/// --bind picks the address --serve listens on (127.0.0.1 by default); one that cannot be
+/// listened on exits 2 with a clear message; --bind without --serve is a usage error.
+#[test]
+fn bind_chooses_where_serve_listens() {
+    let (_dir, path) = temp_log("");
+    let file = path.to_str().unwrap();
+    let mut lw = Running::start(&[file, "pants", "--serve", "0", "--bind", "127.0.0.2"]);
+    let port = lw.port();
+    lw.stderr("following");
+    // Listening on 127.0.0.2 only (all of 127/8 is loopback on Linux).
+    TcpStream::connect(("127.0.0.2", port)).expect("connect to --bind's address");
+    let other = TcpStream::connect(("127.0.0.1", port));
+    assert!(other.is_err(), "not listening on 127.0.0.1 as well");
+    lw.interrupt();
+    assert_eq!(lw.exit().code(), Some(0), "stderr: {:?}", lw.err_seen);
+
+    // TEST-NET-1: no interface of this machine has it.
+    let out = logwatch().args([file, "x", "--serve", "0", "--bind", "192.0.2.1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("logwatch: cannot serve on 192.0.2.1:0"), "{err}");
+
+    let out = logwatch().args([file, "x", "--bind", "127.0.0.1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--serve"), "{err}");
 }

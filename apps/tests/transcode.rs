@@ -2,9 +2,8 @@
 //! ffmpeg's `testsrc`, transcoded by the real ffmpeg, uploaded to a local directory and to a
 //! real FTP server (pyftpdlib on loopback), checked with ffprobe.
 //!
-//! Needs `ffmpeg` (with `ffprobe`) and Python's `pyftpdlib`: installed on first use where the
-//! machine allows it (apt-get as root; pip), else a test fails with the install
-//! command when one is missing.
+//! Needs `ffmpeg` (with `ffprobe`) and the test venv's Python with `pyftpdlib`, which `cargo
+//! xtask test` sets up; a test fails with that hint when one is missing.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -19,10 +18,10 @@ use apps::transcode::{
 };
 use tempfile::TempDir;
 
-/// How long anything may take before a test fails (generous: debug builds, busy CI).
-mod provision;
-use provision::{require, require_pyftpdlib};
+mod tools;
+use tools::require;
 
+/// How long anything may take before a test fails (generous: debug builds, busy CI).
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// ffmpeg output options that make a transcode take as long as the video lasts (the
@@ -31,7 +30,7 @@ const SLOW_ARGS: &str = "-vf scale=640:360,realtime -c:v mpeg4 -q:v 5 -c:a copy"
 
 /// Makes a `seconds`-long test video (tiny testsrc picture and a sine tone) at `path`.
 fn make_video(path: &Path, seconds: u32) {
-    require("ffmpeg", "apt-get install ffmpeg");
+    require("ffmpeg");
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).unwrap();
     }
@@ -49,7 +48,7 @@ fn make_video(path: &Path, seconds: u32) {
 
 /// `codec,width,height` of a video's first video stream, by ffprobe.
 fn probe(path: &Path) -> String {
-    require("ffprobe", "apt-get install ffmpeg");
+    require("ffprobe");
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height"])
         .args(["-of", "csv=p=0"])
@@ -154,10 +153,10 @@ const FTP_PASSWORD: &str = "s3cret";
 
 impl FtpServer {
     fn start() -> FtpServer {
-        require_pyftpdlib();
+        let python = tools::python_with("pyftpdlib");
         let root = TempDir::new().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ftp_server.py");
-        let mut child = Command::new("python3")
+        let mut child = Command::new(python)
             .arg(script)
             .arg(root.path())
             .args([FTP_USER, FTP_PASSWORD])
@@ -237,6 +236,54 @@ fn videos_are_transcoded_to_mpeg4_640x360_and_uploaded_to_a_local_directory() {
             if *t >= Duration::from_millis(900) && *done > Duration::ZERO)
     });
     assert!(progress >= 3, "expected progress for every transcode: {events:#?}");
+}
+
+/// Every directory under `dir`, relative, sorted.
+fn dirs(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else { continue };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                found.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+                stack.push(p);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Sources in subdirectories leave no empty `transcoding/sub` or `to_upload/sub` behind (nor
+/// do empty ones an earlier run left), while `done/sub` and `encoded/sub` keep their files.
+#[test]
+fn no_empty_work_subdirectories_are_left_behind() {
+    let src = TempDir::new().unwrap();
+    let dest = TempDir::new().unwrap();
+    make_video(&src.path().join("day1/a.mp4"), 1);
+    make_video(&src.path().join("day2/deeper/b.mp4"), 1);
+    // What an older run left: empty directories, and one holding an output still to upload.
+    fs::create_dir_all(src.path().join("to_upload/old/empty")).unwrap();
+    fs::create_dir_all(src.path().join("transcoding/old")).unwrap();
+    let mut o = options(src.path());
+    o.upload = Some(dest.path().display().to_string());
+    let (summary, _) = run(o.clone());
+    assert_eq!(summary.exit_code(), 0, "{summary}");
+    assert_eq!(summary.uploaded.len(), 2, "{summary}");
+    assert_eq!(dirs(&src.path().join("transcoding")), Vec::<String>::new());
+    assert_eq!(dirs(&src.path().join("to_upload")), Vec::<String>::new());
+    assert_eq!(files(&src.path().join("encoded")), ["day1/a.avi", "day2/deeper/b.avi"]);
+    assert_eq!(files(dest.path()), ["day1/a.avi", "day2/deeper/b.avi"]);
+
+    // Without a destination the outputs wait in to_upload/sub: those directories stay.
+    make_video(&src.path().join("day3/c.mp4"), 1);
+    o.upload = None;
+    let (summary, _) = run(o);
+    assert_eq!(summary.waiting, [PathBuf::from("day3/c.avi")], "{summary}");
+    assert_eq!(dirs(&src.path().join("to_upload")), ["day3"]);
+    assert_eq!(dirs(&src.path().join("transcoding")), Vec::<String>::new());
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! finished, a referee finishes the backplane, which tells every subscriber to finish, and
 //! the system ends by itself.
 //!
+//! Like any Unix filter it ends quietly when its reader goes away (`... | head`).
+//!
 //! ```text
 //! Player --> PublishTo("PLAYERS") --signal--> Referee.inbox, Referee --signal--> Backplane("PLAYERS").control
 //!   (x3)                                                                |
@@ -15,10 +17,25 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::{ErrorKind, Write};
 use std::sync::{Arc, Mutex};
 
 use axon_core::{Component, ComponentBuilder, ControlWatch, Next, Scheduler, Signal, link, yield_now};
 use kamaelia_chassis::{Backplane, PublishTo, SubscribeTo};
+
+/// Prints a line on stdout. If nobody reads it any more (`| head` has had enough) the
+/// program ends at once with status 0, as a Unix filter does on SIGPIPE; `println!` would
+/// panic instead (Rust ignores SIGPIPE).
+fn say(line: fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        let _ = writeln!(std::io::stderr(), "backplane_players: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
 
 /// What a player did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +103,7 @@ fn referee(players: usize) -> Component {
                 Next::End(s) => return watch.finish(s).await,
             }
         }
-        println!("referee: all {players} players have finished; finishing the backplane");
+        say(format_args!("referee: all {players} players have finished; finishing the backplane"));
         watch.finish(Signal::producer_finished()).await;
     })
 }
@@ -130,9 +147,9 @@ fn main() {
         "Logger",
         move |e| {
             *log_count.lock().unwrap() += 1;
-            println!("logger: {e}");
+            say(format_args!("logger: {e}"));
         },
-        || println!("logger: the backplane has finished"),
+        || say(format_args!("logger: the backplane has finished")),
     );
     let tallies = Arc::new(Mutex::new(BTreeMap::<&'static str, Tally>::new()));
     let (on_event, on_end) = (tallies.clone(), tallies.clone());
@@ -146,9 +163,9 @@ fn main() {
             entry.fouls += usize::from(e.action == Action::Foul);
         },
         move || {
-            println!("counter: {:<6} {:>6} {:>5} {:>5}", "player", "events", "goals", "fouls");
+            say(format_args!("counter: {:<6} {:>6} {:>5} {:>5}", "player", "events", "goals", "fouls"));
             for (name, t) in on_end.lock().unwrap().iter() {
-                println!("counter: {name:<6} {:>6} {:>5} {:>5}", t.events, t.goals, t.fouls);
+                say(format_args!("counter: {name:<6} {:>6} {:>5} {:>5}", t.events, t.goals, t.fouls));
             }
         },
     );
@@ -178,11 +195,11 @@ fn main() {
     let counted: usize = tallies.lock().unwrap().values().map(|t| t.events).sum();
     let logged = *logged.lock().unwrap();
     let ok = counted == total as usize && logged == total as usize;
-    println!(
+    say(format_args!(
         "result: {} players published {total} events; the logger saw {logged}, the counter {counted}: {}",
         players.len(),
         if ok { "every subscriber saw every event" } else { "EVENTS WERE LOST" }
-    );
+    ));
     if !ok {
         std::process::exit(1);
     }

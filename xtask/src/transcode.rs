@@ -1,121 +1,51 @@
-//! `cargo xtask transcode`: the arguments of the transcode-and-upload batch job. The job
-//! itself is `apps::transcode`; here Ctrl-C becomes its stop requests.
+//! `cargo xtask transcode ARGS...`: a launcher. The job is the `transcode` binary of `apps`
+//! (`apps/src/bin/transcode.rs`, also installed by `cargo install --path apps`); this builds
+//! it in release (transcoding is CPU-bound; progress and signals are the binary's) and then
+//! becomes it, so Ctrl-C, the exit status, stdout and stderr are the binary's own.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, ExitCode, Stdio};
 
-use apps::transcode::{EXIT_USAGE, Options, Transcode, parse_until};
-use clap::Parser;
+/// Exit status when the binary cannot be built or started (an environment error).
+const EXIT_ENVIRONMENT: u8 = 2;
 
-/// Transcode the videos under a directory with ffmpeg (by default to MPEG-4 at 640x360,
-/// audio copied) and upload them, N at a time; stoppable and resumable.
-///
-/// State is kept in the source directory: a source moves to done/ once transcoded; its
-/// output waits in to_upload/ until uploaded, then moves to encoded/; ffmpeg writes into
-/// transcoding/. A later run uploads what waits first, then transcodes what is left.
-///
-/// Ctrl-C (or reaching --until) stops taking new work: running transcodes finish and are
-/// uploaded. A second Ctrl-C aborts running transcodes (removing their partial outputs)
-/// and uploads. A summary is printed at the end.
-///
-/// Exit status: 0 all done (or left for the next run by a stop), 1 some files failed
-/// (listed), 2 a usage or environment error (ffmpeg missing, say).
-///
-/// Distributed mode, on a Redis work queue: `cargo xtask transcode enqueue|work|status --help`.
-#[derive(Parser, Debug)]
-#[command(name = "cargo xtask transcode", version, verbatim_doc_comment)]
-struct Args {
-    /// The directory to look for videos under (recursively).
-    #[arg(long, value_name = "DIR")]
-    source: PathBuf,
-    /// Only files whose path (relative to DIR) this regex matches [default: common video
-    /// extensions].
-    #[arg(long, value_name = "REGEX")]
-    pattern: Option<String>,
-    /// Leave alone files whose relative path this regex matches.
-    #[arg(long, value_name = "REGEX")]
-    exclude: Option<String>,
-    /// Transcode-and-upload pipelines running side by side.
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    workers: usize,
-    /// Where outputs go: ftp://user:pass@host:port/path (passive mode) or a local
-    /// directory. Without it, outputs wait in to_upload/.
-    #[arg(long, value_name = "DEST")]
-    upload: Option<String>,
-    /// Stop taking new work at this local time (24-hour clock; tomorrow if already past).
-    #[arg(long, value_name = "HH:MM")]
-    until: Option<String>,
-    /// ffmpeg's output options [default: "-vf scale=640:360 -c:v mpeg4 -q:v 5 -c:a copy"].
-    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
-    ffmpeg_args: Option<String>,
-    /// The outputs' file extension (it picks ffmpeg's container).
-    #[arg(long, value_name = "EXT", default_value = "avi")]
-    output_ext: String,
-    /// Say what would be done; change nothing.
-    #[arg(long)]
-    dry_run: bool,
-}
-
-fn usage_error(text: impl std::fmt::Display) -> ExitCode {
-    eprintln!("xtask transcode: {text}");
-    ExitCode::from(EXIT_USAGE as u8)
+/// Builds `apps`' `transcode` binary in release; returns its path (from cargo's own report,
+/// so any target directory works).
+fn build() -> Result<PathBuf, String> {
+    let out = Command::new(crate::cargo())
+        .args(["build", "--release", "--quiet", "--package", "apps", "--bin", "transcode"])
+        // Diagnostics rendered on stderr as usual; the artifacts' JSON on stdout.
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(crate::bench::workspace_root())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("building the transcode binary failed ({})", out.status));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "transcode")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo built the transcode binary but did not say where".to_string())
 }
 
 pub(crate) fn main(args: &[String]) -> ExitCode {
+    // The distributed mode's subcommands (enqueue, work, status) run here, on the queue.
     if let Some(code) = crate::transcode_distributed::dispatch(args) {
         return code;
     }
-    let args =
-        match Args::try_parse_from(std::iter::once("cargo xtask transcode").chain(args.iter().map(String::as_str))) {
-            Ok(a) => a,
-            Err(e) => {
-                // --help and --version are not errors.
-                let _ = e.print();
-                return if e.use_stderr() { ExitCode::from(EXIT_USAGE as u8) } else { ExitCode::SUCCESS };
-            }
-        };
-    let until = match args.until.as_deref().map(parse_until).transpose() {
-        Ok(u) => u,
-        Err(e) => return usage_error(e),
-    };
-    let mut opts = Options::new(args.source);
-    if let Some(p) = args.pattern {
-        opts.pattern = p;
-    }
-    opts.exclude = args.exclude;
-    opts.workers = args.workers;
-    opts.upload = args.upload;
-    opts.until = until;
-    opts.ffmpeg_args = args.ffmpeg_args;
-    opts.output_ext = args.output_ext;
-    opts.dry_run = args.dry_run;
-    let job = match Transcode::new(opts) {
-        Ok(j) => j,
-        Err(e) => return usage_error(e),
-    };
-
-    // SIGINT (and SIGTERM, SIGHUP): the first stops taking new work, the second aborts the
-    // running work, a third exits at once.
-    let stop = job.stop_handle();
-    let presses = AtomicUsize::new(0);
-    let handler = ctrlc::set_handler(move || match presses.fetch_add(1, Ordering::SeqCst) {
-        0 => {
-            eprintln!("interrupted: running transcodes finish, no new ones start (interrupt again to abort them)");
-            stop.stop();
+    let exe = match build() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("xtask transcode: {e}");
+            return ExitCode::from(EXIT_ENVIRONMENT);
         }
-        1 => {
-            eprintln!("interrupted again: aborting running transcodes and uploads (again to exit at once)");
-            stop.abort();
-        }
-        _ => std::process::exit(130),
-    });
-    if let Err(e) = handler {
-        eprintln!("xtask transcode: cannot handle Ctrl-C ({e}); it will end the job at once");
-    }
-
-    let summary = job.run();
-    print!("{summary}");
-    // Exit codes here are 0 and 1.
-    ExitCode::from(u8::try_from(summary.exit_code()).unwrap_or(1))
+    };
+    // Returns only if the binary could not be started.
+    let e = Command::new(&exe).args(args).exec();
+    eprintln!("xtask transcode: cannot run {}: {e}", exe.display());
+    ExitCode::from(EXIT_ENVIRONMENT)
 }

@@ -1,17 +1,20 @@
 //! `logwatch`: follows a file like `tail -F` and prints each appended line that matches a
 //! regular expression, as it arrives: `Pipeline(Follow(FILE), Grep(PATTERN), Printer())`.
-//! With `--serve PORT` the matching lines also go to every TCP client on 127.0.0.1:PORT.
+//! With `--serve PORT` the matching lines also go to every TCP client on PORT (at `--bind`,
+//! 127.0.0.1 by default), each ending in CRLF; `Logwatch running on port N` on stderr says
+//! where (stdout carries the matching lines only).
 //!
 //! Exit status: 0 after Ctrl-C (the lines already appended are read and printed first) or
-//! when stdout is closed; 2 for a bad pattern or a file that cannot be followed (with a
-//! message on stderr); 1 for other failures. A second Ctrl-C exits at once with 130.
+//! when stdout is closed; 2 for a bad pattern, a file that cannot be followed or a `--serve`
+//! address that cannot be listened on (with a message on stderr); 1 for other failures. A second Ctrl-C exits at once with 130.
 
 use std::io::Write;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use apps::logwatch::{EXIT_FAILED, Logwatch, Options};
+use apps::logwatch::{DEFAULT_BIND, EXIT_FAILED, Logwatch, Options};
 use axon_core::Signal;
 use clap::Parser;
 
@@ -29,10 +32,13 @@ struct Args {
     /// Read the whole file first, instead of starting at its end.
     #[arg(long)]
     from_start: bool,
-    /// Also serve the matching lines to TCP clients on 127.0.0.1:PORT (0: any free port; the
-    /// port chosen is printed on stderr).
+    /// Also serve the matching lines to TCP clients on PORT, each line ending in CRLF (0: any
+    /// free port; `Logwatch running on port N` on stderr says which).
     #[arg(long, value_name = "PORT")]
     serve: Option<u16>,
+    /// The address --serve listens on.
+    #[arg(long, default_value_t = DEFAULT_BIND, requires = "serve")]
+    bind: IpAddr,
     #[command(flatten)]
     debug: apps::appflags::DebugFlags,
 }
@@ -42,13 +48,11 @@ const INTERRUPTED_TWICE: i32 = 130;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let opts = Options {
-        file: args.file,
-        pattern: args.pattern,
-        invert: args.invert,
-        from_start: args.from_start,
-        serve: args.serve,
-    };
+    let mut opts = Options::new(args.file, args.pattern);
+    opts.invert = args.invert;
+    opts.from_start = args.from_start;
+    opts.serve = args.serve;
+    opts.bind = args.bind;
     let code = run(&opts, &args.debug);
     // Exit codes here are 0, 1 and 2.
     ExitCode::from(u8::try_from(code).unwrap_or(1))
@@ -94,7 +98,8 @@ fn run(opts: &Options, debug: &apps::appflags::DebugFlags) -> i32 {
         return EXIT_FAILED;
     }
     if let Some(addr) = watch.serving() {
-        say(format_args!("serving matching lines on {addr}"));
+        // The chat server's and the greeter's form (on stderr: stdout is the matching lines).
+        let _ = writeln!(std::io::stderr().lock(), "Logwatch running on port {}", addr.port());
     }
     // The console and introspector stop by themselves once the pipeline has ended.
     if let Err(e) = debug.start("logwatch", &sched, std::slice::from_ref(&watch.pipeline)) {

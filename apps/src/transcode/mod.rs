@@ -1,4 +1,4 @@
-//! The transcode-and-upload batch job (`cargo xtask transcode`): the seed's
+//! The transcode-and-upload batch job (the `transcode` binary): the seed's
 //! `TranscodeAndUploadToBlipTV`, stoppable, resumable, with progress.
 //!
 //! ```text
@@ -114,6 +114,9 @@ pub struct Options {
     pub upload_backoff: Duration,
     /// Receives a copy of every [`Event`] (for tests and other front ends).
     pub observer: Option<Sender<Event>>,
+    /// Say, with each stop request shown, what a further interrupt does (for a command line
+    /// that maps Ctrl-C onto [`StopHandle::stop`], then [`StopHandle::abort`]). Default off.
+    pub interrupt_hints: bool,
 }
 
 impl Options {
@@ -134,6 +137,7 @@ impl Options {
             upload_attempts: 5,
             upload_backoff: Duration::from_secs(2),
             observer: None,
+            interrupt_hints: false,
         }
     }
 }
@@ -277,6 +281,50 @@ fn inside(source: &Path, dir: &Path) -> Option<String> {
     Some(full.strip_prefix(&source).ok()?.to_str()?.to_string())
 }
 
+/// Removes the empty directories under `transcoding/` and `to_upload/` (what moving
+/// `sub/x.avi` on leaves behind), keeping those two. Returns a note for each that cannot be
+/// removed for another reason than holding something.
+fn prune_work_dirs(layout: &Layout) -> Vec<String> {
+    let mut notes = Vec::new();
+    for root in [layout.transcoding(), layout.to_upload()] {
+        prune_empty_below(&root, &mut notes);
+    }
+    notes
+}
+
+/// Removes the empty directories below `dir` (deepest first), not `dir` itself. Returns
+/// whether `dir` is empty afterwards.
+fn prune_empty_below(dir: &Path, notes: &mut Vec<String>) -> bool {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return true,
+        Err(e) => {
+            notes.push(format!("cannot list {}: {e}", dir.display()));
+            return false;
+        }
+    };
+    let mut empty = true;
+    for entry in entries {
+        let Ok(entry) = entry else {
+            empty = false;
+            continue;
+        };
+        let path = entry.path();
+        // Not followed: a symbolic link is something, whatever it points at.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && prune_empty_below(&path, notes) {
+            match std::fs::remove_dir(&path) {
+                Ok(()) => continue,
+                // Something appeared in it meanwhile, or it went: either way not an error.
+                Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::DirectoryNotEmpty) => {}
+                Err(e) => notes.push(format!("cannot remove the empty directory {}: {e}", path.display())),
+            }
+        }
+        empty = false;
+    }
+    empty
+}
+
 /// Asks a running (or not yet running) job to stop. Cheap to clone; usable from any
 /// thread, e.g. a Ctrl-C handler.
 #[derive(Clone)]
@@ -374,13 +422,19 @@ impl Transcode {
         if !opts.dry_run {
             layout.create().map_err(|(path, error)| SetupError::StateDir { path, error })?;
         }
-        let notes = state::recover(&layout, opts.dry_run).map_err(SetupError::Recovery)?;
+        let mut notes = state::recover(&layout, opts.dry_run).map_err(SetupError::Recovery)?;
+        if !opts.dry_run {
+            notes.extend(prune_work_dirs(&layout));
+        }
         let pending: Arc<HashSet<PathBuf>> =
             Arc::new(state::files_under(&layout.to_upload()).map_err(SetupError::Recovery)?.into_iter().collect());
         let summary = Arc::new(Mutex::new(Summary { notes, ..Summary::default() }));
 
         let workers = opts.workers;
-        let reporter = Reporter::new(workers, opts.display, summary.clone()).observer(opts.observer.clone()).build();
+        let reporter = Reporter::new(workers, opts.display, summary.clone())
+            .observer(opts.observer.clone())
+            .interrupt_hints(opts.interrupt_hints)
+            .build();
 
         let files = files_stage(&layout, [state_dirs, pattern], exclude, &reporter)?;
 
@@ -454,6 +508,7 @@ impl Transcode {
         sched.run();
         let mut s = self.summary.lock().unwrap_or_else(PoisonError::into_inner).clone();
         if !self.dry_run {
+            s.notes.extend(prune_work_dirs(&self.layout));
             match state::files_under(&self.layout.to_upload()) {
                 Ok(waiting) => s.waiting = waiting,
                 Err(e) => s.notes.push(format!("cannot list {}: {e}", self.layout.to_upload().display())),

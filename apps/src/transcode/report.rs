@@ -129,12 +129,21 @@ pub struct Reporter {
     display: Display,
     observer: Option<Sender<Event>>,
     summary: Arc<Mutex<Summary>>,
+    interrupt_hints: bool,
 }
 
 impl Reporter {
     /// A reporter for `workers` worker pipelines, keeping its tally in `summary`.
     pub fn new(workers: usize, display: Display, summary: Arc<Mutex<Summary>>) -> Self {
-        Reporter { workers, display, observer: None, summary }
+        Reporter { workers, display, observer: None, summary, interrupt_hints: false }
+    }
+
+    /// Tells, with each stop request shown, what a further interrupt does (for a command
+    /// line that maps a first Ctrl-C onto a stop and a second onto an abort). The job says
+    /// it itself, so that nothing else writes on a terminal under its progress bars.
+    pub fn interrupt_hints(mut self, yes: bool) -> Self {
+        self.interrupt_hints = yes;
+        self
     }
 
     /// Also sends every event to `observer` (dropped silently if it has gone).
@@ -154,7 +163,7 @@ impl Reporter {
         let signal = b.signal();
         b.run_threaded(move |tctx| {
             let mut watch = ControlWatch::new(control, signal);
-            let mut screen = Screen::new(self.display, self.workers);
+            let mut screen = Screen::new(self.display, self.workers, self.interrupt_hints);
             let mut ended = 0;
             let end = loop {
                 if let Some(s) = watch.check() {
@@ -219,11 +228,12 @@ enum Screen {
 }
 
 impl Screen {
-    fn new(display: Display, workers: usize) -> Self {
+    fn new(display: Display, workers: usize, hints: bool) -> Self {
+        let bars = || Screen::Bars(Bars::new(workers, ProgressDrawTarget::stdout(), hints));
         match display {
-            Display::Auto if std::io::stdout().is_terminal() => Screen::Bars(Bars::new(workers)),
-            Display::Auto | Display::Plain => Screen::Plain(Plain::default()),
-            Display::Bars => Screen::Bars(Bars::new(workers)),
+            Display::Auto if std::io::stdout().is_terminal() => bars(),
+            Display::Auto | Display::Plain => Screen::Plain(Plain { hints, ..Plain::default() }),
+            Display::Bars => bars(),
             Display::Quiet => Screen::Quiet,
         }
     }
@@ -243,15 +253,18 @@ impl Screen {
     }
 }
 
-/// The line an event is told with, if it gets one (progress does not).
-fn line(e: &Event) -> Option<String> {
+/// The line an event is told with, if it gets one (progress does not); `hints`: with what
+/// a further interrupt does (see [`Reporter::interrupt_hints`]).
+fn line(e: &Event, hints: bool) -> Option<String> {
     let w = |worker: &usize| format!("[w{worker}]");
     Some(match e {
         Event::StopRequested { how: JobControl::Stop, why } => {
-            format!("stopping ({why}): no new transcodes; running ones finish")
+            let hint = if hints { " (interrupt again to abort them)" } else { "" };
+            format!("stopping ({why}): no new transcodes; running ones finish{hint}")
         }
         Event::StopRequested { how: JobControl::Abort, why } => {
-            format!("aborting ({why}): running transcodes and uploads are cut short")
+            let hint = if hints { " (interrupt again to exit at once)" } else { "" };
+            format!("aborting ({why}): running transcodes and uploads are cut short{hint}")
         }
         Event::TranscodeStarted { worker, source, .. } => format!("{} transcoding {}", w(worker), source.display()),
         Event::Transcoded { worker, source, output, took } => format!(
@@ -292,6 +305,8 @@ fn line(e: &Event) -> Option<String> {
 struct Plain {
     /// The last quarter shown for each worker's transcode.
     quarter: HashMap<usize, u64>,
+    /// See [`Reporter::interrupt_hints`].
+    hints: bool,
 }
 
 impl Plain {
@@ -308,12 +323,12 @@ impl Plain {
             }
             Event::TranscodeStarted { worker, .. } => {
                 self.quarter.remove(worker);
-                match line(e) {
+                match line(e, self.hints) {
                     Some(l) => l,
                     None => return,
                 }
             }
-            _ => match line(e) {
+            _ => match line(e, self.hints) {
                 Some(l) => l,
                 None => return,
             },
@@ -326,22 +341,31 @@ impl Plain {
 /// Units per file on the overall bar (so running transcodes count in part).
 const PER_FILE: u64 = 1000;
 
-/// indicatif bars on stdout: one per worker, one overall.
+/// indicatif bars (on stdout): one per worker, one overall.
+///
+/// The overall bar counts a source once it is done with (transcoded, found transcoded
+/// already, or failed); a source a stop or an abort leaves for the next run is not done, so
+/// after a stop the bar stays short of 100% and says how many are left.
 struct Bars {
     multi: MultiProgress,
     overall: ProgressBar,
     workers: Vec<ProgressBar>,
-    /// Transcodes found, and finished (in any way).
+    /// Transcodes found; done (transcoded, or found transcoded already); failed; left for
+    /// the next run (by a stop or an abort).
     found: u64,
-    finished: u64,
+    done: u64,
+    failed: u64,
+    left: u64,
     uploaded: u64,
     /// How far each worker's running transcode is, in `PER_FILE` units.
     running: HashMap<usize, u64>,
+    /// See [`Reporter::interrupt_hints`].
+    hints: bool,
 }
 
 impl Bars {
-    fn new(workers: usize) -> Self {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+    fn new(workers: usize, target: ProgressDrawTarget, hints: bool) -> Self {
+        let multi = MultiProgress::with_draw_target(target);
         let style = |t: &str| ProgressStyle::with_template(t).unwrap_or_else(|_| ProgressStyle::default_bar());
         let overall = multi.add(
             ProgressBar::new(0)
@@ -359,7 +383,18 @@ impl Bars {
             })
             .collect();
         overall.enable_steady_tick(Duration::from_millis(500));
-        Bars { multi, overall, workers, found: 0, finished: 0, uploaded: 0, running: HashMap::new() }
+        Bars {
+            multi,
+            overall,
+            workers,
+            found: 0,
+            done: 0,
+            failed: 0,
+            left: 0,
+            uploaded: 0,
+            running: HashMap::new(),
+            hints,
+        }
     }
 
     fn bar(&self, worker: usize) -> Option<&ProgressBar> {
@@ -367,17 +402,16 @@ impl Bars {
     }
 
     fn show(&mut self, e: &Event) {
-        if let Some(l) = line(e) {
+        if let Some(l) = line(e, self.hints) {
             if !matches!(e, Event::TranscodeStarted { .. } | Event::UploadStarted { .. }) {
                 let _ = self.multi.println(l);
             }
         }
         match e {
             Event::Found(Job::Transcode(_)) => self.found += 1,
-            Event::Left(Job::Transcode(_)) | Event::Aborted { job: Job::Transcode(_), .. } => self.finished += 1,
-            Event::Failed { failure, .. } if failure.stage == FailedStage::Transcode => self.finished += 1,
-            Event::AlreadyTranscoded { .. } => self.finished += 1,
-            Event::Transcoded { .. } => self.finished += 1,
+            Event::Left(Job::Transcode(_)) | Event::Aborted { job: Job::Transcode(_), .. } => self.left += 1,
+            Event::Failed { failure, .. } if failure.stage == FailedStage::Transcode => self.failed += 1,
+            Event::AlreadyTranscoded { .. } | Event::Transcoded { .. } => self.done += 1,
             Event::Uploaded { .. } => self.uploaded += 1,
             _ => {}
         }
@@ -423,14 +457,28 @@ impl Bars {
         }
         let running: u64 = self.running.values().sum();
         self.overall.set_length(self.found * PER_FILE);
-        self.overall.set_position((self.finished * PER_FILE + running).min(self.found * PER_FILE));
-        self.overall.set_message(format!("{}/{} sources done, {} uploaded", self.finished, self.found, self.uploaded));
+        self.overall.set_position(((self.done + self.failed) * PER_FILE + running).min(self.found * PER_FILE));
+        self.overall.set_message(self.message());
+    }
+
+    /// The overall bar's message: `3/8 sources done, 5 left for the next run, 3 uploaded`.
+    fn message(&self) -> String {
+        let mut m = format!("{}/{} sources done", self.done, self.found);
+        if self.failed > 0 {
+            m.push_str(&format!(", {} failed", self.failed));
+        }
+        if self.left > 0 {
+            m.push_str(&format!(", {} left for the next run", self.left));
+        }
+        m.push_str(&format!(", {} uploaded", self.uploaded));
+        m
     }
 
     fn finish(&mut self) {
         for b in &self.workers {
             b.finish_and_clear();
         }
-        self.overall.finish();
+        // As it stands: `finish` would fill the bar to 100% whatever a stop left undone.
+        self.overall.abandon();
     }
 }

@@ -8,7 +8,7 @@ use axon_core::{
     Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, pause,
     pause_until,
 };
-use chrono::{Local, NaiveTime, TimeDelta};
+use chrono::{Local, NaiveTime, TimeDelta, Timelike};
 
 use super::events::{Event, Job, JobControl, control_signal, job_control};
 
@@ -254,13 +254,9 @@ pub fn next_local_time(hh: u32, mm: u32) -> Result<Instant, String> {
 /// # Errors
 /// Anything that is not `HH:MM` with a valid hour and minute.
 pub fn parse_until(s: &str) -> Result<Instant, String> {
-    let bad = || format!("--until wants a time of day as HH:MM (24-hour clock), not {s:?}");
-    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
-    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if m.to_string().len() > 2 || s.trim().len() > 5 {
-        return Err(bad());
-    }
-    next_local_time(h, m).map_err(|_| bad())
+    let at = NaiveTime::parse_from_str(s.trim(), "%H:%M")
+        .map_err(|e| format!("--until wants a time of day as HH:MM (24-hour clock), not {s:?} ({e})"))?;
+    next_local_time(at.hour(), at.minute())
 }
 
 #[cfg(test)]

@@ -7,13 +7,11 @@
 //! hangs is killed at a time limit instead of hanging the suite.
 
 mod axon_py;
-mod bulletin;
 mod child;
 mod logfile;
 mod net_driver;
 mod ours;
 mod plan;
-mod redis;
 mod report;
 mod threads_peer;
 mod tokio_peer;
@@ -156,12 +154,6 @@ pub(crate) enum Metric {
     CpuMsPer10s,
     /// Megabytes (10^6 bytes) of log per second (log follow).
     MbPerS,
-    /// Operations answered per second (bulletin).
-    OpsPerS,
-    /// Share of the run the database spent in SQLite, in percent (bulletin).
-    DbBusyPct,
-    /// Database requests per transaction committed (bulletin).
-    RequestsPerCommit,
 }
 
 impl Metric {
@@ -179,17 +171,11 @@ impl Metric {
             Metric::P99Us => "p99 latency (us)",
             Metric::CpuMsPer10s => "CPU ms per 10 s",
             Metric::MbPerS => "MB/s",
-            Metric::OpsPerS => "operations per second",
-            Metric::DbBusyPct => "database busy (% of the run)",
-            Metric::RequestsPerCommit => "requests per commit",
         }
     }
 
     pub(crate) fn higher_is_better(self) -> bool {
-        matches!(
-            self,
-            Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS | Metric::OpsPerS | Metric::RequestsPerCommit
-        )
+        matches!(self, Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS)
     }
 }
 
@@ -251,53 +237,37 @@ pub(crate) struct CaseResult {
 /// Each figure's values so far, run by run.
 type Samples = Vec<(Metric, Vec<f64>)>;
 
-/// Command-line options of `cargo xtask bench`.
-#[derive(Debug, Default)]
-struct Options {
-    /// The arguments as given, for the report.
-    args: Vec<String>,
+/// Run the benchmarks side by side with their peers (the original Axon in a venv, tokio,
+/// threads with crossbeam) and write the report to docs/benchmarks/<date>.md.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct Options {
+    /// The arguments as given, for the report (filled in by `main`, not parsed).
+    #[arg(skip)]
+    pub(crate) args: Vec<String>,
+    /// Every workload at a tiny size, one run each, results checked; Axon only if its venv
+    /// exists already; results go to a temporary directory.
+    #[arg(long)]
     quick: bool,
+    /// Run only these workloads (hackysack, hackysack-kick, ring, pipeline, spawn, chat, echo,
+    /// idle, log-follow) and/or systems (ours-1t, ours-2t, tokio-ct, tokio-mt, threads, axon,
+    /// grep); their figures are merged into the day's report (replacing the same workload,
+    /// size and system there), which a run without --only rewrites.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',', value_parser = only_name)]
     only: Vec<String>,
+    /// Runs per figure [default: 5; 1 with --quick].
+    #[arg(long, value_name = "N")]
     runs: Option<usize>,
+    /// Where the report goes [default: docs/benchmarks, or a temporary directory].
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
 
-const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--only NAME[,NAME...]] [--runs N] [--out DIR]
-
-  --quick    every workload at a tiny size, one run each, results checked; Axon only if its
-             venv exists already; results go to a temporary directory
-  --only     run only these workloads (hackysack, hackysack-kick, ring, pipeline, spawn, chat,
-             echo, idle, log-follow, redis-backplane, bulletin) and/or systems (ours-1t, ours-2t,
-             tokio-ct, tokio-mt, threads, axon, grep, redis-raw); their figures are merged into the day's report (replacing
-             the same workload, size and system there), which a run without --only rewrites
-  --runs N   runs per figure (default 5; 1 with --quick)
-  --out DIR  where the report goes (default docs/benchmarks, or a temporary directory)";
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options { args: args.to_vec(), ..Options::default() };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--quick" => o.quick = true,
-            "--only" => {
-                let v = it.next().ok_or("--only needs a name")?;
-                o.only.extend(v.split(',').map(str::to_string));
-            }
-            "--runs" => {
-                let v = it.next().ok_or("--runs needs a number")?;
-                o.runs = Some(v.parse().map_err(|_| format!("--runs: not a number: {v}"))?);
-            }
-            "--out" => o.out = Some(it.next().ok_or("--out needs a directory")?.into()),
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown option {other:?}")),
-        }
+/// `--only`'s values: a workload or a system.
+fn only_name(name: &str) -> Result<String, String> {
+    if Workload::from_name(name).is_none() && System::from_id(name).is_none() {
+        return Err(format!("no workload or system named {name:?}"));
     }
-    for name in &o.only {
-        if Workload::from_name(name).is_none() && System::from_id(name).is_none() {
-            return Err(format!("--only: no workload or system named {name:?}"));
-        }
-    }
-    Ok(o)
+    Ok(name.to_string())
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -306,25 +276,14 @@ pub(crate) fn workspace_root() -> PathBuf {
 }
 
 /// `cargo xtask bench ...`.
-pub(crate) fn main(args: &[String]) -> ExitCode {
-    let opts = match parse(args) {
-        Ok(o) => o,
-        Err(e) if e.is_empty() => {
-            println!("{BENCH_USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("xtask bench: {e}\n\n{BENCH_USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+pub(crate) fn main(opts: Options) -> ExitCode {
     // Timings from a debug build mean nothing: a full run rebuilds this tool optimised and
     // runs that. The quick mode only checks that every workload works, so it runs as built.
     if cfg!(debug_assertions) && !opts.quick {
         eprintln!("xtask bench: re-running as an optimised build (cargo run --release -p xtask)");
         let status = Command::new(crate::cargo())
             .args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench"])
-            .args(args)
+            .args(&opts.args)
             .status();
         return match status {
             Ok(s) if s.success() => ExitCode::SUCCESS,
@@ -597,8 +556,6 @@ fn check(workload: Workload, size: Size, value: serde_json::Value) -> Result<Vec
             }
             Ok(vec![(Metric::MbPerS, r.bytes as f64 / 1e6 / r.run_s)])
         }
-        (Workload::RedisBackplane, size) => redis::check(size, value),
-        (Workload::Bulletin, size) => bulletin::check(size, value),
         (w, s) => Err(format!("internal error: workload {} with size {s}", w.name())),
     }
 }
