@@ -7,11 +7,13 @@
 //! hangs is killed at a time limit instead of hanging the suite.
 
 mod axon_py;
+mod bulletin;
 mod child;
 mod logfile;
 mod net_driver;
 mod ours;
 mod plan;
+mod redis;
 mod report;
 mod threads_peer;
 mod tokio_peer;
@@ -154,6 +156,12 @@ pub(crate) enum Metric {
     CpuMsPer10s,
     /// Megabytes (10^6 bytes) of log per second (log follow).
     MbPerS,
+    /// Operations answered per second (bulletin).
+    OpsPerS,
+    /// Share of the run the database spent in SQLite, in percent (bulletin).
+    DbBusyPct,
+    /// Database requests per transaction committed (bulletin).
+    RequestsPerCommit,
 }
 
 impl Metric {
@@ -171,11 +179,17 @@ impl Metric {
             Metric::P99Us => "p99 latency (us)",
             Metric::CpuMsPer10s => "CPU ms per 10 s",
             Metric::MbPerS => "MB/s",
+            Metric::OpsPerS => "operations per second",
+            Metric::DbBusyPct => "database busy (% of the run)",
+            Metric::RequestsPerCommit => "requests per commit",
         }
     }
 
     pub(crate) fn higher_is_better(self) -> bool {
-        matches!(self, Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS)
+        matches!(
+            self,
+            Metric::MsgsPerS | Metric::LinesPerS | Metric::MbPerS | Metric::OpsPerS | Metric::RequestsPerCommit
+        )
     }
 }
 
@@ -556,6 +570,8 @@ fn check(workload: Workload, size: Size, value: serde_json::Value) -> Result<Vec
             }
             Ok(vec![(Metric::MbPerS, r.bytes as f64 / 1e6 / r.run_s)])
         }
+        (Workload::RedisBackplane, size) => redis::check(size, value),
+        (Workload::Bulletin, size) => bulletin::check(size, value),
         (w, s) => Err(format!("internal error: workload {} with size {s}", w.name())),
     }
 }
