@@ -50,7 +50,10 @@ pub enum FramingError {
     Overlong {
         /// The maximum line length in force.
         limit: usize,
-        /// The length of the discarded line (its terminator not counted).
+        /// The length of the discarded line (its terminator not counted) when it is reported
+        /// at its end; when it is reported as soon as the limit is passed
+        /// ([`LineFramer::report_at_limit`], as [`ChunksToLines`] does), how much of it had
+        /// come by then (more than `limit`; the rest, up to its newline, is discarded uncounted).
         discarded: usize,
     },
     /// A line was not valid UTF-8 ([`Utf8Policy::Report`]).
@@ -120,6 +123,8 @@ pub struct LineFramer {
     partial: Vec<u8>,
     /// Set while discarding an overlong line (Refuse policy).
     discarding: Option<Discard>,
+    /// Report an overlong line as soon as the limit is passed, not at its end.
+    at_limit: bool,
     /// Frames made and not yet taken, in stream order.
     ready: VecDeque<Result<Vec<u8>, FramingError>>,
 }
@@ -151,7 +156,17 @@ impl LineFramer {
     /// If `max` is 0.
     pub fn with_limit(max: usize, policy: OverlongPolicy) -> Self {
         assert!(max > 0, "LineFramer: the maximum line length must be at least 1");
-        LineFramer { max, policy, partial: Vec::new(), discarding: None, ready: VecDeque::new() }
+        LineFramer { max, policy, partial: Vec::new(), discarding: None, at_limit: false, ready: VecDeque::new() }
+    }
+
+    /// Under [`OverlongPolicy::Refuse`], reports an overlong line as soon as more than the
+    /// limit has come without a newline (`true`), rather than when its end arrives (`false`,
+    /// the default, whose report carries the whole line's length). The line is discarded up to
+    /// its newline either way, and reported once. For a peer on a socket the end of a line may
+    /// never come: reporting at the limit lets a server answer at once.
+    pub fn report_at_limit(mut self, yes: bool) -> Self {
+        self.at_limit = yes;
+        self
     }
 
     /// The maximum line length.
@@ -182,6 +197,17 @@ impl LineFramer {
         }
     }
 
+    /// Starts discarding an overlong line of which `count` bytes have come (the last a CR if
+    /// `last_cr`), reporting it now if asked to report at the limit.
+    fn start_discarding(&mut self, count: usize, last_cr: bool) {
+        self.partial.clear();
+        self.discarding = Some(Discard { count, last_cr });
+        if self.at_limit {
+            let discarded = count - usize::from(last_cr);
+            self.ready.push_back(Err(FramingError::Overlong { limit: self.max, discarded }));
+        }
+    }
+
     /// Adds the next chunk of the stream.
     pub fn push(&mut self, mut rest: &[u8]) {
         while !rest.is_empty() {
@@ -200,7 +226,9 @@ impl LineFramer {
                         }
                         let discarded = d.count - usize::from(d.last_cr);
                         self.discarding = None;
-                        self.ready.push_back(Err(FramingError::Overlong { limit: self.max, discarded }));
+                        if !self.at_limit {
+                            self.ready.push_back(Err(FramingError::Overlong { limit: self.max, discarded }));
+                        }
                         rest = &rest[i + 1..];
                         continue;
                     }
@@ -233,8 +261,7 @@ impl LineFramer {
                     if total - usize::from(last_cr) <= self.max {
                         self.partial.extend_from_slice(rest);
                     } else if self.policy == OverlongPolicy::Refuse {
-                        self.partial.clear();
-                        self.discarding = Some(Discard { count: total, last_cr });
+                        self.start_discarding(total, last_cr);
                     } else {
                         self.partial.extend_from_slice(rest);
                         self.split_partial();
@@ -289,8 +316,10 @@ fn content_len(bytes: &[u8]) -> usize {
 ///
 /// Configuration: [`max_line_length`](ChunksToLines::max_line_length) (default
 /// [`DEFAULT_MAX_LINE`], 64 KiB) and [`overlong`](ChunksToLines::overlong) (default
-/// [`OverlongPolicy::Refuse`]). An overlong line is reported once its end arrives (the report
-/// carries its length), and is never held in memory beyond the limit.
+/// [`OverlongPolicy::Refuse`]). An overlong line is reported as soon as more than the limit has
+/// come without a newline ([`LineFramer::report_at_limit`]: a peer that never ends its line is
+/// answered at once), then discarded up to its newline; it is never held in memory beyond the
+/// limit.
 ///
 /// Shutdown: the standard contract ([`ControlWatch`](axon_core::ControlWatch)), with an end
 /// hook: on `ProducerFinished` it frames what is already in `inbox`, then sends a last line
@@ -353,7 +382,7 @@ impl ChunksToLines {
         let mut b = ComponentBuilder::new("ChunksToLines");
         let std = b.standard::<Vec<u8>, O>();
         let error = b.outbox::<FramingError>("error");
-        let mut framer = LineFramer::with_limit(self.max, self.policy);
+        let mut framer = LineFramer::with_limit(self.max, self.policy).report_at_limit(true);
         b.run(move |_ctx| async move {
             let mut watch = ControlWatch::new(std.control, std.signal);
             let end = loop {

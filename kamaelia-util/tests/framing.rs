@@ -114,6 +114,32 @@ fn line_framer_refusing_a_flood_holds_no_more_than_the_limit() {
 }
 
 #[test]
+fn line_framer_reporting_at_the_limit_reports_an_overlong_line_before_its_end_and_once() {
+    let mut framer = LineFramer::with_limit(5, OverlongPolicy::Refuse).report_at_limit(true);
+    framer.push(b"ok\n12345");
+    assert_eq!(framer.next_frame(), Some(Ok(b"ok".to_vec())));
+    assert_eq!(framer.next_frame(), None, "exactly the limit is not too long yet");
+    // A trailing CR may be half of a CRLF: it does not pass the limit.
+    framer.push(b"\r");
+    assert_eq!(framer.next_frame(), None);
+    framer.push(b"67");
+    assert_eq!(framer.next_frame(), Some(overlong(5, 8)), "reported as soon as the limit is passed");
+    for _ in 0..100 {
+        framer.push(&[b'x'; 1000]);
+        assert!(framer.buffered() <= 6, "holding {} bytes", framer.buffered());
+    }
+    assert_eq!(framer.next_frame(), None, "reported once");
+    framer.push(b"xx\r\nnext\n1234567");
+    assert_eq!(framer.next_frame(), Some(Ok(b"next".to_vec())), "discarded up to its newline");
+    assert_eq!(framer.next_frame(), Some(overlong(5, 7)));
+    framer.finish();
+    assert_eq!(framer.next_frame(), None, "an overlong last line already reported is not reported again");
+    // A line whose end comes in the same chunk is reported with its whole length.
+    framer.push(b"123456789\n");
+    assert_eq!(framer.next_frame(), Some(overlong(5, 9)));
+}
+
+#[test]
 fn line_framer_reports_an_overlong_last_line_at_the_end_of_the_stream() {
     assert_eq!(frames(3, OverlongPolicy::Refuse, &[b"ok\nabcdef"]), [Ok(b"ok".to_vec()), overlong(3, 6)]);
 }
@@ -175,6 +201,24 @@ fn chunks_to_lines_refuses_an_overlong_line_on_error_and_the_stream_stays_usable
     let errors = err.take();
     assert_eq!(errors, [FramingError::Overlong { limit: 8, discarded: 20 }]);
     assert_eq!(errors[0].to_string(), "line longer than 8 bytes");
+}
+
+/// A peer that sends more than the limit without a newline is told at once, not when (if
+/// ever) its newline comes (issue 17, item 7).
+#[test]
+fn chunks_to_lines_reports_an_overlong_line_as_soon_as_the_limit_is_passed() {
+    let c2l = ChunksToLines::new().max_line_length(8).build();
+    let out = attach::<Vec<u8>>(&c2l, "outbox", None);
+    let err = attach::<FramingError>(&c2l, "error", None);
+    let sched = scheduler_with(&[&c2l]);
+    put(&c2l, [b"hello\n".to_vec(), vec![b'x'; 5], vec![b'x'; 5]]);
+    sched.run_until_idle();
+    assert_eq!(out.take(), [b"hello".to_vec()]);
+    assert_eq!(err.take(), [FramingError::Overlong { limit: 8, discarded: 10 }], "no newline has come yet");
+    put(&c2l, [vec![b'x'; 100_000], b"\nagain\n".to_vec()]);
+    sched.run_until_idle();
+    assert_eq!(out.take(), [b"again".to_vec()], "discarded up to its newline");
+    assert!(err.take().is_empty(), "reported once");
 }
 
 #[test]
