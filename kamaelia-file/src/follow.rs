@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axon_core::{
     Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, StandardBoxes,
@@ -166,10 +166,13 @@ impl std::error::Error for FollowError {
 ///   while the path is missing (a writer may still append to it), and when a new file
 ///   appears at the path the old one is read to its end from the open handle, then the new
 ///   one is followed from its start. A new file is opened as soon as its creation is
-///   notified (by the notify thread, not when Follow next looks), so however fast files are
-///   rotated past it, each one is read whole, in order, through its own descriptor: Follow
-///   loses a file only if it is renamed away before that notification is handled (`tail -F`
-///   opens the new file only when it next looks). At most 256 such files wait, open.
+///   notified (by the notify thread, not when Follow next looks), and a file renamed away
+///   before that is opened where the rename put it, so however fast files are rotated past
+///   it, each one is read whole, in order, through its own descriptor (`tail -F` opens the
+///   new file only when it next looks, and loses the files rotated past it meanwhile). While
+///   files are being rotated, Follow moves on to the next one once the path has been quiet
+///   for 10 ms (100 ms at most), so that every rename is heard first. At most 256 such files
+///   wait, open; a file renamed on again before its rename is heard is lost.
 /// - A file deleted is read to its end and closed (reported on `error` as missing: it is
 ///   waited for); a file created at the path again is followed from its start.
 /// - Rotation by copy and truncate: when the file is shorter than what was read, it was
@@ -342,6 +345,8 @@ impl Follow {
                 reported: None,
                 accept_all: Arc::new(AtomicBool::new(false)),
                 captured: Arc::default(),
+                next: None,
+                settle: None,
                 buf: vec![0; READ_SIZE],
             }
             .run();
@@ -486,14 +491,39 @@ struct Open {
 /// file away from the path names where it went, and the notify thread opens it there too:
 /// that file is the one the preceding creation made, and every file before it has had its
 /// own rename handled by then, so if it was missed it goes just before the first
-/// unconfirmed entry, which must be a later file. (A file renamed on again before its
-/// rename is handled, or one already passed by the follower, is lost: order is kept.)
+/// unconfirmed entry, which must be a later file. So that such a rename is handled before
+/// the follower moves on to an unconfirmed file, the follower waits until the notify thread
+/// has had no creation or rename at the path for [`SETTLE`] (but never longer than
+/// [`SETTLE_MAX`] for one file). (A file renamed on again before its rename is handled, or
+/// one the follower has already passed, is lost: the order is kept.)
 #[derive(Default)]
 struct Captured {
     queue: VecDeque<Captive>,
     /// Every file queued so far (device, inode), newest last, at most [`SEEN`]: a file is
     /// never queued twice.
     seen: VecDeque<(u64, u64)>,
+    /// When the notify thread last handled a file appearing at, or leaving, the path.
+    name_event_at: Option<Instant>,
+    /// The last file the follower took, and whether it was unconfirmed (its place in the
+    /// order not known) until its own rename was handled.
+    taken: Option<((u64, u64), bool)>,
+}
+
+/// How long the path must have been quiet (no creation or rename notified) before Follow
+/// moves on to a file whose place in the order is not confirmed.
+const SETTLE: Duration = Duration::from_millis(10);
+
+/// The longest Follow waits for that quiet, for one file.
+const SETTLE_MAX: Duration = Duration::from_millis(100);
+
+/// What the follower may take from [`Captured`].
+enum Take {
+    /// The next file.
+    Ready(File),
+    /// The next file, once the path has settled: look again then.
+    Settling(Instant),
+    /// Nothing queued.
+    Empty,
 }
 
 /// How many files [`Captured`] remembers having queued.
@@ -504,9 +534,29 @@ struct Captive {
     id: (u64, u64),
     /// Known to be the file its position says (see [`Captured`]).
     confirmed: bool,
+    queued_at: Instant,
 }
 
 impl Captured {
+    /// The next file for the follower, unless it should wait for the path to settle.
+    fn take(&mut self) -> Take {
+        let Some(front) = self.queue.front() else { return Take::Empty };
+        if !front.confirmed {
+            let until = self.name_event_at.map(|at| (at + SETTLE).min(front.queued_at + SETTLE_MAX));
+            if let Some(until) = until.filter(|u| Instant::now() < *u) {
+                return Take::Settling(until);
+            }
+        }
+        self.pop().map_or(Take::Empty, Take::Ready)
+    }
+
+    /// The next file, at once.
+    fn pop(&mut self) -> Option<File> {
+        let c = self.queue.pop_front()?;
+        self.taken = Some((c.id, !c.confirmed));
+        Some(c.file)
+    }
+
     fn saw(&mut self, id: (u64, u64)) {
         if self.seen.len() >= SEEN {
             self.seen.pop_front();
@@ -547,9 +597,12 @@ fn open_file(path: &Path) -> Result<(File, (u64, u64)), Capture> {
 }
 
 /// Opens the file at the followed path `target` and queues it (unconfirmed) unless it was
-/// queued before.
-fn capture(target: &Path, captured: &Mutex<Captured>, limit: usize) -> Capture {
+/// queued before. `notified`: on a notification (by the notify thread).
+fn capture(target: &Path, captured: &Mutex<Captured>, limit: usize, notified: bool) -> Capture {
     let mut c = lock(captured);
+    if notified {
+        c.name_event_at = Some(Instant::now());
+    }
     if c.queue.len() >= limit {
         return Capture::Known;
     }
@@ -561,7 +614,7 @@ fn capture(target: &Path, captured: &Mutex<Captured>, limit: usize) -> Capture {
         return Capture::Known;
     }
     c.saw(id);
-    c.queue.push_back(Captive { file, id, confirmed: false });
+    c.queue.push_back(Captive { file, id, confirmed: false, queued_at: Instant::now() });
     Capture::New
 }
 
@@ -569,18 +622,30 @@ fn capture(target: &Path, captured: &Mutex<Captured>, limit: usize) -> Capture {
 /// the last creation handled made (see [`Captured`]).
 fn recover(moved_to: &Path, captured: &Mutex<Captured>, limit: usize) {
     let mut c = lock(captured);
+    c.name_event_at = Some(Instant::now());
     let Ok((file, id)) = open_file(moved_to) else { return };
     if let Some(entry) = c.queue.iter_mut().find(|e| e.id == id) {
         entry.confirmed = true;
         return;
     }
+    if let Some((taken, unconfirmed)) = &mut c.taken {
+        if *taken == id {
+            // The file being read was renamed: its place is known now.
+            *unconfirmed = false;
+            return;
+        }
+    }
     if c.seen.contains(&id) || c.queue.len() >= limit {
-        // Already being read, or read: nothing was missed.
+        // Already read (or no room): nothing to do.
         return;
     }
     c.saw(id);
+    if c.taken.is_some_and(|(_, unconfirmed)| unconfirmed) {
+        // The follower is reading a later file already: too late to keep the order.
+        return;
+    }
     let at = c.queue.iter().position(|e| !e.confirmed).unwrap_or(c.queue.len());
-    c.queue.insert(at, Captive { file, id, confirmed: true });
+    c.queue.insert(at, Captive { file, id, confirmed: true, queued_at: Instant::now() });
 }
 
 /// What is at the followed path now, compared with the open file.
@@ -618,6 +683,10 @@ struct Tail<O> {
     accept_all: Arc<AtomicBool>,
     /// Files opened as they appeared at the path, waiting to be read.
     captured: Arc<Mutex<Captured>>,
+    /// The file taken to be read next.
+    next: Option<File>,
+    /// Look again then: the next file waits for the path to settle.
+    settle: Option<Instant>,
     buf: Vec<u8>,
 }
 
@@ -697,7 +766,12 @@ impl<O: Send + 'static> Tail<O> {
                 break s;
             }
             if !self.ports.pending() {
-                self.ports.tctx.pause(lost.then_some(LOST_DIRECTORY_RETRY));
+                let settle = self.settle.take().map(|t| t.saturating_duration_since(Instant::now()));
+                let wait = match (lost.then_some(LOST_DIRECTORY_RETRY), settle) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                self.ports.tctx.pause(wait);
             }
         };
         drop(watcher);
@@ -733,7 +807,7 @@ impl<O: Send + 'static> Tail<O> {
                             recover(&ev.paths[1], &captured, MAX_CAPTURED);
                         }
                         EventKind::Create(_) | EventKind::Modify(ModifyKind::Name(_)) if on_target => {
-                            let _ = capture(&target, &captured, MAX_CAPTURED);
+                            let _ = capture(&target, &captured, MAX_CAPTURED, true);
                         }
                         _ => {}
                     }
@@ -767,13 +841,22 @@ impl<O: Send + 'static> Tail<O> {
                 return Ok(());
             }
             self.read_to_end()?;
-            if !lock(&self.captured).queue.is_empty() {
-                // A newer file appeared at the path, and this one was just read to its
-                // end, through its own descriptor: it is finished.
-                self.flush_partial()?;
-                self.close();
-                self.accept_all.store(false, Ordering::Relaxed);
-                continue;
+            let next = lock(&self.captured).take();
+            match next {
+                Take::Ready(file) => {
+                    // A newer file appeared at the path, and this one was just read to its
+                    // end, through its own descriptor: it is finished.
+                    self.flush_partial()?;
+                    self.close();
+                    self.accept_all.store(false, Ordering::Relaxed);
+                    self.next = Some(file);
+                    continue;
+                }
+                Take::Settling(until) => {
+                    self.settle = Some(until);
+                    return Ok(());
+                }
+                Take::Empty => {}
             }
             match self.at_path() {
                 AtPath::Same => {
@@ -797,7 +880,7 @@ impl<O: Send + 'static> Tail<O> {
                     // Replaced, and no notification has opened the new file yet: open it
                     // now (the next turn finishes this one, read to its end just now).
                     // If it is gone again or cannot be opened, wait for the next change.
-                    if !matches!(capture(&self.target, &self.captured, usize::MAX), Capture::New) {
+                    if !matches!(capture(&self.target, &self.captured, usize::MAX, false), Capture::New) {
                         return Ok(());
                     }
                 }
@@ -822,9 +905,16 @@ impl<O: Send + 'static> Tail<O> {
     fn open(&mut self) -> Result<bool, Signal> {
         let first = std::mem::replace(&mut self.first_look, false);
         let path = || self.cfg.path.clone();
-        let mut taken = lock(&self.captured).queue.pop_front().map(|c| (c.file, false));
+        let mut taken = match self.next.take().map_or_else(|| lock(&self.captured).take(), Take::Ready) {
+            Take::Ready(file) => Some((file, false)),
+            Take::Settling(until) => {
+                self.settle = Some(until);
+                return Ok(false);
+            }
+            Take::Empty => None,
+        };
         if taken.is_none() {
-            match capture(&self.target, &self.captured, usize::MAX) {
+            match capture(&self.target, &self.captured, usize::MAX, false) {
                 Capture::New | Capture::Known => {}
                 Capture::Failed(e, _) if e.kind() == io::ErrorKind::NotFound => {
                     self.report_once(Problem::NotFound, FollowError::NotFound { path: path() })?;
@@ -840,7 +930,8 @@ impl<O: Send + 'static> Tail<O> {
                 }
             }
             // Only a file that was there at the very start may be read from its end.
-            taken = lock(&self.captured).queue.pop_front().map(|c| (c.file, first));
+            // Just queued by us (or already by the notify thread): taken at once.
+            taken = lock(&self.captured).pop().map(|f| (f, first));
         }
         let Some((file, at_start)) = taken else {
             // The file at the path is one already read to its end (and closed): nothing new.
