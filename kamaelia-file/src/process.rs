@@ -151,7 +151,8 @@ enum EnvChange {
 /// [`env_remove`](Self::env_remove), [`env_clear`](Self::env_clear),
 /// [`grace`](Self::grace) (default 5 s), [`read_size`](Self::read_size) (default 64 KiB),
 /// [`inherit_stderr`](Self::inherit_stderr), [`inbox_capacity`](Self::inbox_capacity)
-/// (default unbounded).
+/// (default unbounded), [`die_with_parent`](Self::die_with_parent) (default false: see
+/// below), [`pid_file`](Self::pid_file).
 ///
 /// Shutdown: the [`ControlWatch`] contract (blocking calls; other signals passed on), with
 /// what a process adds to it. The end, reported on `exit` then `signal`:
@@ -188,9 +189,10 @@ enum EnvChange {
 ///
 /// The process runs in a process group of its own, and signals go to the whole group, so
 /// the commands a shell started go too. The process never outlives the component: if the
-/// component's thread ends any other way (a panic), the group is sent SIGKILL. (After a
-/// normal end, processes the command left running in the background with their own output
-/// are left alone.)
+/// component's thread ends any other way (a panic), the group is sent SIGKILL. With
+/// [`die_with_parent`](Self::die_with_parent) it does not outlive the program either, even
+/// one killed with `kill -9`. (After a normal end, processes the command left running in
+/// the background with their own output are left alone.)
 ///
 /// Differs from Kamaelia: the original `UnixProcess` keeps at most 10000 queued writes and
 /// drops half its backlog when stdin would block, discards stderr, closes stdin on any
