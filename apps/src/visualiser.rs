@@ -18,8 +18,11 @@
 //! Each connection is one system: its node ids are its own (two systems may both have a
 //! component `"5"`), its `DEL ALL` clears only its own nodes, and when it disconnects its nodes
 //! are removed. Lines that cannot be read and commands that cannot be applied are reported on
-//! stderr (`axon-visualiser: system 1: ...`) and skipped.
+//! stderr (`axon-visualiser: system 1: ...`) and skipped; at most [`REPORT_BURST`] such lines
+//! per system every [`REPORT_INTERVAL`], the rest counted (`system 1: 12345 more reports not
+//! shown in the last 5 s`), so no peer can flood the log.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -54,6 +57,13 @@ pub const SELF_SOURCE: SourceId = 0;
 pub const WRITE_QUIET: Duration = Duration::from_millis(20);
 /// The longest it holds a write back while commands keep coming.
 pub const WRITE_MAX_DELAY: Duration = Duration::from_millis(250);
+
+/// The most report lines shown per system (connection) in each [`REPORT_INTERVAL`]; the
+/// others are counted and the count shown at the interval's end.
+pub const REPORT_BURST: u32 = 5;
+
+/// How often the count of report lines not shown is given, per system.
+pub const REPORT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The events of one line: its command's tokens (nothing for a blank line), or why it could
 /// not be read.
@@ -329,36 +339,130 @@ impl Outcome {
     }
 }
 
+/// Rate-limits report lines per system: [`REPORT_BURST`] shown per [`REPORT_INTERVAL`], the
+/// rest counted. A line's system is its `system N:` prefix (what the viewer and the writer
+/// put on every line about a system); other lines share one allowance of their own.
+#[derive(Default)]
+struct ReportLimit {
+    windows: HashMap<String, Window>,
+}
+
+/// One system's current interval.
+struct Window {
+    start: Instant,
+    shown: u32,
+    held: u64,
+}
+
+impl ReportLimit {
+    /// Whether to show `line` now (else it is counted).
+    fn admit(&mut self, line: &str, now: Instant, out: &mut Vec<String>) -> bool {
+        let key = line.strip_prefix("system ").and_then(|rest| rest.split_once(':')).map_or("", |(n, _)| n);
+        let w = self.windows.entry(key.to_string()).or_insert(Window { start: now, shown: 0, held: 0 });
+        if now.duration_since(w.start) >= REPORT_INTERVAL {
+            out.extend(Self::count_line(key, w));
+            *w = Window { start: now, shown: 0, held: 0 };
+        }
+        if w.shown < REPORT_BURST {
+            w.shown += 1;
+            true
+        } else {
+            w.held += 1;
+            false
+        }
+    }
+
+    /// The counts of the intervals that have ended (all of them with `all`), as lines; the
+    /// intervals of systems gone quiet are forgotten.
+    fn flush(&mut self, now: Instant, all: bool, out: &mut Vec<String>) {
+        self.windows.retain(|key, w| {
+            let over = now.duration_since(w.start) >= REPORT_INTERVAL;
+            if over || all {
+                out.extend(Self::count_line(key, w));
+                w.held = 0;
+            }
+            !over
+        });
+    }
+
+    /// When the next count is due: the earliest end of an interval with lines held.
+    fn next_due(&self) -> Option<Instant> {
+        self.windows.values().filter(|w| w.held > 0).map(|w| w.start + REPORT_INTERVAL).min()
+    }
+
+    fn count_line(key: &str, w: &Window) -> Option<String> {
+        (w.held > 0).then(|| {
+            let who = if key.is_empty() { String::new() } else { format!("system {key}: ") };
+            let secs = REPORT_INTERVAL.as_secs();
+            format!("{who}{} more reports not shown in the last {secs} s (at most {REPORT_BURST} shown)", w.held)
+        })
+    }
+}
+
+/// One line on stderr, a closed stderr ignored (a report must not end the visualiser).
+fn report(line: &str) {
+    crate::shutdown::say(format_args!("axon-visualiser: {line}"));
+}
+
 /// Reports what the display part says and ends the visualiser when it ends: each line on
 /// `inbox` (the viewer's or writer's reports) is printed on stderr as
-/// `axon-visualiser: <line>`; an `ErrorInformation` on `control` (the display part's
-/// `signal`) is printed and recorded in the [`Outcome`].
+/// `axon-visualiser: <line>`, rate-limited per system ([`REPORT_BURST`] lines per
+/// [`REPORT_INTERVAL`], then a count); an `ErrorInformation` on `control` (the display
+/// part's `signal`) is printed and recorded in the [`Outcome`].
 ///
 /// Shutdown: the standard contract ([`ControlWatch`]), with an end hook: it prints what is
-/// still queued (after a shutdown too: a report is never dropped) and sends
-/// `ShutdownMicroprocess` to each of `stop` (the server, the backplane and the navel-gazing
-/// pipeline). Policy [`SignalPolicy::Deliver`]: it reads the other signals (for
-/// `ErrorInformation`), then passes each on.
+/// still queued (after a shutdown too: a report is never dropped, only counted) and the
+/// counts held, and sends `ShutdownMicroprocess` to each of `stop` (the server, the backplane
+/// and the navel-gazing pipeline). Policy [`SignalPolicy::Deliver`]: it reads the other
+/// signals (for `ErrorInformation`), then passes each on.
 fn watcher(outcome: Outcome, stop: Vec<InboxRef<Signal>>) -> Component {
     let mut b = ComponentBuilder::new("VisualiserWatcher");
     let io = b.standard::<String, ()>();
     b.run(move |_ctx| async move {
         let mut watch = ControlWatch::new(io.control, io.signal).with_policy(SignalPolicy::Deliver);
-        let end = loop {
-            match watch.next(&io.inbox).await {
-                Next::Data(line) => eprintln!("axon-visualiser: {line}"),
-                Next::Other(s) => {
-                    if let Signal::ErrorInformation { message, .. } = &s {
-                        eprintln!("axon-visualiser: {message}");
-                        outcome.fail();
+        let mut limit = ReportLimit::default();
+        let mut lines = Vec::new();
+        let end = 'run: loop {
+            while let Some(next) = watch.try_next(&io.inbox) {
+                match next {
+                    Next::Data(line) => {
+                        if limit.admit(&line, Instant::now(), &mut lines) {
+                            lines.push(line);
+                        }
                     }
-                    watch.emit(s).await;
+                    Next::Other(s) => {
+                        if let Signal::ErrorInformation { message, .. } = &s {
+                            lines.push(message.clone());
+                            outcome.fail();
+                        }
+                        watch.emit(s).await;
+                    }
+                    Next::End(s) => break 'run s,
                 }
-                Next::End(s) => break s,
+                for line in lines.drain(..) {
+                    report(&line);
+                }
+            }
+            limit.flush(Instant::now(), false, &mut lines);
+            for line in lines.drain(..) {
+                report(&line);
+            }
+            match limit.next_due() {
+                Some(due) => {
+                    pause_until(due).await;
+                }
+                None => pause().await,
             }
         };
+        let now = Instant::now();
         for line in io.inbox.drain() {
-            eprintln!("axon-visualiser: {line}");
+            if limit.admit(&line, now, &mut lines) {
+                lines.push(line);
+            }
+        }
+        limit.flush(now, true, &mut lines);
+        for line in lines.drain(..) {
+            report(&line);
         }
         for control in stop {
             // Control inboxes are unbounded: this is never refused for room.

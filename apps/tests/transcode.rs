@@ -456,15 +456,22 @@ fn assert_refused_then_reported(summary: &Summary, events: &[Event], why: &str) 
     assert_eq!(summary.waiting, [PathBuf::from("a.avi")]);
 }
 
+/// A login refused (530) is permanent: reported at once, not retried (issue #17; more in
+/// `upload_errors.rs`).
 #[test]
-fn an_upload_refused_by_the_ftp_server_is_retried_then_reported() {
+fn an_upload_refused_by_the_ftp_server_is_reported_at_once() {
     let ftp = FtpServer::start();
     let src = TempDir::new().unwrap();
     make_video(&src.path().join("a.mp4"), 1);
     let mut o = options(src.path());
     o.upload = Some(ftp.url("wrong-password", ""));
     let (summary, events) = run(o);
-    assert_refused_then_reported(&summary, &events, "login as kamaelia refused");
+    assert_eq!(summary.failed.len(), 1, "{summary}");
+    let reason = &summary.failed[0].reason;
+    assert!(reason.contains("login as kamaelia refused") && reason.contains("530"), "{reason}");
+    assert_eq!(count(&events, |e| matches!(e, Event::UploadStarted { .. })), 1);
+    assert_eq!(count(&events, |e| matches!(e, Event::UploadRetry { .. })), 0);
+    assert_eq!(summary.waiting, [PathBuf::from("a.avi")]);
     assert!(files(ftp.root.path()).is_empty());
 }
 

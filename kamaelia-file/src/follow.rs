@@ -1,21 +1,22 @@
 //! Follow: emits each line appended to a file, like `tail -F`, driven by notify events.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use axon_core::{
     Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, StandardBoxes,
     ThreadCtx,
 };
 use kamaelia_util::{FramingError, LineFramer, OverlongPolicy, Utf8Policy, decode_line};
-use notify::event::ModifyKind;
+use notify::event::{ModifyKind, RenameMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 
 /// The default maximum line length of [`Follow`]: 1 MiB.
@@ -26,6 +27,11 @@ const READ_SIZE: usize = 1 << 20;
 
 /// How far back [`Follow`] looks for the start of an unfinished last line, at most, per read.
 const SCAN_BLOCK: usize = 64 * 1024;
+
+/// The most files [`Follow`] holds open, captured as they were created, before it has
+/// begun reading them (each holds a descriptor; past this, files created faster than it
+/// reads are opened only when it gets to them, as `tail -F` does).
+const MAX_CAPTURED: usize = 256;
 
 /// How often [`Follow`] looks for its directory again after the directory was removed or
 /// renamed (the only case in which it polls: there is nothing left to watch).
@@ -159,7 +165,14 @@ impl std::error::Error for FollowError {
 /// - Rotation by rename and recreate (logrotate's default): the file being read is kept open
 ///   while the path is missing (a writer may still append to it), and when a new file
 ///   appears at the path the old one is read to its end from the open handle, then the new
-///   one is followed from its start.
+///   one is followed from its start. A new file is opened as soon as its creation is
+///   notified (by the notify thread, not when Follow next looks), and a file renamed away
+///   before that is opened where the rename put it, so however fast files are rotated past
+///   it, each one is read whole, in order, through its own descriptor (`tail -F` opens the
+///   new file only when it next looks, and loses the files rotated past it meanwhile). While
+///   files are being rotated, Follow moves on to the next one once the path has been quiet
+///   for 10 ms (100 ms at most), so that every rename is heard first. At most 256 such files
+///   wait, open; a file renamed on again before its rename is heard is lost.
 /// - A file deleted is read to its end and closed (reported on `error` as missing: it is
 ///   waited for); a file created at the path again is followed from its start.
 /// - Rotation by copy and truncate: when the file is shorter than what was read, it was
@@ -331,6 +344,9 @@ impl Follow {
                 first_look: true,
                 reported: None,
                 accept_all: Arc::new(AtomicBool::new(false)),
+                captured: Arc::default(),
+                next: None,
+                settle: None,
                 buf: vec![0; READ_SIZE],
             }
             .run();
@@ -465,6 +481,173 @@ struct Open {
     ino: u64,
 }
 
+/// Files opened at the path as they appeared, not yet being read: filled by the notify
+/// thread (and by the follower when it looks), taken by the follower in order. Every open
+/// happens under this lock.
+///
+/// The order is the order the files were at the path. A file opened at the path on its
+/// creation event may already be a later one (the notify thread was held up, and files
+/// were rotated past it meanwhile); such an entry is *unconfirmed*. The rename that moved a
+/// file away from the path names where it went, and the notify thread opens it there too:
+/// that file is the one the preceding creation made, and every file before it has had its
+/// own rename handled by then, so if it was missed it goes just before the first
+/// unconfirmed entry, which must be a later file. So that such a rename is handled before
+/// the follower moves on to an unconfirmed file, the follower waits until the notify thread
+/// has had no creation or rename at the path for [`SETTLE`] (but never longer than
+/// [`SETTLE_MAX`] for one file). (A file renamed on again before its rename is handled, or
+/// one the follower has already passed, is lost: the order is kept.)
+#[derive(Default)]
+struct Captured {
+    queue: VecDeque<Captive>,
+    /// Every file queued so far (device, inode), newest last, at most [`SEEN`]: a file is
+    /// never queued twice.
+    seen: VecDeque<(u64, u64)>,
+    /// When the notify thread last handled a file appearing at, or leaving, the path.
+    name_event_at: Option<Instant>,
+    /// The last file the follower took, and whether it was unconfirmed (its place in the
+    /// order not known) until its own rename was handled.
+    taken: Option<((u64, u64), bool)>,
+}
+
+/// How long the path must have been quiet (no creation or rename notified) before Follow
+/// moves on to a file whose place in the order is not confirmed.
+const SETTLE: Duration = Duration::from_millis(10);
+
+/// The longest Follow waits for that quiet, for one file.
+const SETTLE_MAX: Duration = Duration::from_millis(100);
+
+/// What the follower may take from [`Captured`].
+enum Take {
+    /// The next file.
+    Ready(File),
+    /// The next file, once the path has settled: look again then.
+    Settling(Instant),
+    /// Nothing queued.
+    Empty,
+}
+
+/// How many files [`Captured`] remembers having queued.
+const SEEN: usize = 4096;
+
+struct Captive {
+    file: File,
+    id: (u64, u64),
+    /// Known to be the file its position says (see [`Captured`]).
+    confirmed: bool,
+    queued_at: Instant,
+}
+
+impl Captured {
+    /// The next file for the follower, unless it should wait for the path to settle.
+    fn take(&mut self) -> Take {
+        let Some(front) = self.queue.front() else { return Take::Empty };
+        if !front.confirmed {
+            let until = self.name_event_at.map(|at| (at + SETTLE).min(front.queued_at + SETTLE_MAX));
+            if let Some(until) = until.filter(|u| Instant::now() < *u) {
+                return Take::Settling(until);
+            }
+        }
+        self.pop().map_or(Take::Empty, Take::Ready)
+    }
+
+    /// The next file, at once.
+    fn pop(&mut self) -> Option<File> {
+        let c = self.queue.pop_front()?;
+        self.taken = Some((c.id, !c.confirmed));
+        Some(c.file)
+    }
+
+    fn saw(&mut self, id: (u64, u64)) {
+        if self.seen.len() >= SEEN {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(id);
+    }
+
+    /// A closed file that was deleted: its inode may be reused by a new file.
+    fn forget(&mut self, id: (u64, u64)) {
+        self.seen.retain(|s| *s != id);
+    }
+}
+
+/// What [`capture`] found.
+enum Capture {
+    /// A file not seen before, now queued.
+    New,
+    /// A file seen already (or the queue is full).
+    Known,
+    /// Nothing that can be followed: why (missing, not a file, unreadable).
+    Failed(io::Error, Option<&'static str>),
+}
+
+fn lock(c: &Mutex<Captured>) -> MutexGuard<'_, Captured> {
+    // A panic while holding it leaves a queue of files: still consistent.
+    c.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Opens a regular file; its id.
+fn open_file(path: &Path) -> Result<(File, (u64, u64)), Capture> {
+    let file = File::open(path).map_err(|e| Capture::Failed(e, None))?;
+    let meta = file.metadata().map_err(|e| Capture::Failed(e, None))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
+        return Err(Capture::Failed(io::Error::other(what), Some(what)));
+    }
+    Ok((file, (meta.dev(), meta.ino())))
+}
+
+/// Opens the file at the followed path `target` and queues it (unconfirmed) unless it was
+/// queued before. `notified`: on a notification (by the notify thread).
+fn capture(target: &Path, captured: &Mutex<Captured>, limit: usize, notified: bool) -> Capture {
+    let mut c = lock(captured);
+    if notified {
+        c.name_event_at = Some(Instant::now());
+    }
+    if c.queue.len() >= limit {
+        return Capture::Known;
+    }
+    let (file, id) = match open_file(target) {
+        Ok(f) => f,
+        Err(why) => return why,
+    };
+    if c.seen.contains(&id) {
+        return Capture::Known;
+    }
+    c.saw(id);
+    c.queue.push_back(Captive { file, id, confirmed: false, queued_at: Instant::now() });
+    Capture::New
+}
+
+/// The file at the followed path was renamed to `moved_to`: opens it there; it is the file
+/// the last creation handled made (see [`Captured`]).
+fn recover(moved_to: &Path, captured: &Mutex<Captured>, limit: usize) {
+    let mut c = lock(captured);
+    c.name_event_at = Some(Instant::now());
+    let Ok((file, id)) = open_file(moved_to) else { return };
+    if let Some(entry) = c.queue.iter_mut().find(|e| e.id == id) {
+        entry.confirmed = true;
+        return;
+    }
+    if let Some((taken, unconfirmed)) = &mut c.taken {
+        if *taken == id {
+            // The file being read was renamed: its place is known now.
+            *unconfirmed = false;
+            return;
+        }
+    }
+    if c.seen.contains(&id) || c.queue.len() >= limit {
+        // Already read (or no room): nothing to do.
+        return;
+    }
+    c.saw(id);
+    if c.taken.is_some_and(|(_, unconfirmed)| unconfirmed) {
+        // The follower is reading a later file already: too late to keep the order.
+        return;
+    }
+    let at = c.queue.iter().position(|e| !e.confirmed).unwrap_or(c.queue.len());
+    c.queue.insert(at, Captive { file, id, confirmed: true, queued_at: Instant::now() });
+}
+
 /// What is at the followed path now, compared with the open file.
 enum AtPath {
     Same,
@@ -498,6 +681,12 @@ struct Tail<O> {
     /// Set while the open file is no longer at the path: then every change in the directory
     /// counts (the rotated file has another name).
     accept_all: Arc<AtomicBool>,
+    /// Files opened as they appeared at the path, waiting to be read.
+    captured: Arc<Mutex<Captured>>,
+    /// The file taken to be read next.
+    next: Option<File>,
+    /// Look again then: the next file waits for the path to settle.
+    settle: Option<Instant>,
     buf: Vec<u8>,
 }
 
@@ -577,7 +766,12 @@ impl<O: Send + 'static> Tail<O> {
                 break s;
             }
             if !self.ports.pending() {
-                self.ports.tctx.pause(lost.then_some(LOST_DIRECTORY_RETRY));
+                let settle = self.settle.take().map(|t| t.saturating_duration_since(Instant::now()));
+                let wait = match (lost.then_some(LOST_DIRECTORY_RETRY), settle) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                self.ports.tctx.pause(wait);
             }
         };
         drop(watcher);
@@ -592,6 +786,7 @@ impl<O: Send + 'static> Tail<O> {
         let (tx, rx) = mpsc::channel();
         let me = self.ports.tctx.component();
         let accept_all = self.accept_all.clone();
+        let captured = self.captured.clone();
         let watched = dir.clone();
         let handler = move |event: notify::Result<notify::Event>| {
             let note = match event {
@@ -600,7 +795,23 @@ impl<O: Send + 'static> Tail<O> {
                     let on_dir = ev.paths.contains(&watched);
                     let dir_gone =
                         on_dir && matches!(ev.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)));
-                    let ours = ev.paths.is_empty() || on_dir || ev.paths.contains(&target);
+                    let on_target = ev.paths.contains(&target);
+                    // A file appeared at the path: open it now, before it can be renamed
+                    // away unread (problems are left for the follower to find and report).
+                    // A file renamed away from it: open it where it went, in case its
+                    // creation came too late to catch it at the path.
+                    match ev.kind {
+                        EventKind::Modify(ModifyKind::Name(RenameMode::Both))
+                            if ev.paths.first() == Some(&target) && ev.paths.len() == 2 =>
+                        {
+                            recover(&ev.paths[1], &captured, MAX_CAPTURED);
+                        }
+                        EventKind::Create(_) | EventKind::Modify(ModifyKind::Name(_)) if on_target => {
+                            let _ = capture(&target, &captured, MAX_CAPTURED, true);
+                        }
+                        _ => {}
+                    }
+                    let ours = ev.paths.is_empty() || on_dir || on_target;
                     if !(ours || accept_all.load(Ordering::Relaxed)) {
                         return;
                     }
@@ -630,6 +841,23 @@ impl<O: Send + 'static> Tail<O> {
                 return Ok(());
             }
             self.read_to_end()?;
+            let next = lock(&self.captured).take();
+            match next {
+                Take::Ready(file) => {
+                    // A newer file appeared at the path, and this one was just read to its
+                    // end, through its own descriptor: it is finished.
+                    self.flush_partial()?;
+                    self.close();
+                    self.accept_all.store(false, Ordering::Relaxed);
+                    self.next = Some(file);
+                    continue;
+                }
+                Take::Settling(until) => {
+                    self.settle = Some(until);
+                    return Ok(());
+                }
+                Take::Empty => {}
+            }
             match self.at_path() {
                 AtPath::Same => {
                     self.accept_all.store(false, Ordering::Relaxed);
@@ -639,7 +867,7 @@ impl<O: Send + 'static> Tail<O> {
                     // Deleted (no name left), and read to its end: finished. Closing it also
                     // lets its directory go, should that be removed too.
                     self.flush_partial()?;
-                    self.file = None;
+                    self.close();
                     self.accept_all.store(false, Ordering::Relaxed);
                 }
                 AtPath::Missing => {
@@ -649,29 +877,65 @@ impl<O: Send + 'static> Tail<O> {
                     return Ok(());
                 }
                 AtPath::Other => {
-                    // Replaced, and the old file was just read to its end: it is finished.
-                    self.flush_partial()?;
-                    self.file = None;
-                    self.accept_all.store(false, Ordering::Relaxed);
+                    // Replaced, and no notification has opened the new file yet: open it
+                    // now (the next turn finishes this one, read to its end just now).
+                    // If it is gone again or cannot be opened, wait for the next change.
+                    if !matches!(capture(&self.target, &self.captured, usize::MAX, false), Capture::New) {
+                        return Ok(());
+                    }
                 }
             }
         }
     }
 
-    /// Tries to open the file; true if it is open now.
+    /// Closes the file being read (finished). A deleted one is forgotten: once closed, its
+    /// inode may be reused by a new file at the path. (A renamed one is remembered, so the
+    /// rename's notification does not queue it again.)
+    fn close(&mut self) {
+        let deleted = self.deleted();
+        if let Some(open) = self.file.take() {
+            if deleted {
+                lock(&self.captured).forget((open.dev, open.ino));
+            }
+        }
+    }
+
+    /// Takes the next file to read: the oldest one captured as it appeared (read from its
+    /// start), or else the one at the path now; true if one is open now.
     fn open(&mut self) -> Result<bool, Signal> {
         let first = std::mem::replace(&mut self.first_look, false);
         let path = || self.cfg.path.clone();
-        let file = match File::open(&self.target) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.report_once(Problem::NotFound, FollowError::NotFound { path: path() })?;
+        let mut taken = match self.next.take().map_or_else(|| lock(&self.captured).take(), Take::Ready) {
+            Take::Ready(file) => Some((file, false)),
+            Take::Settling(until) => {
+                self.settle = Some(until);
                 return Ok(false);
             }
-            Err(error) => {
-                self.report_once(Problem::Open(error.kind()), FollowError::Open { path: path(), error })?;
-                return Ok(false);
+            Take::Empty => None,
+        };
+        if taken.is_none() {
+            match capture(&self.target, &self.captured, usize::MAX, false) {
+                Capture::New | Capture::Known => {}
+                Capture::Failed(e, _) if e.kind() == io::ErrorKind::NotFound => {
+                    self.report_once(Problem::NotFound, FollowError::NotFound { path: path() })?;
+                    return Ok(false);
+                }
+                Capture::Failed(_, Some(what)) => {
+                    self.report_once(Problem::NotAFile, FollowError::NotAFile { path: path(), what })?;
+                    return Ok(false);
+                }
+                Capture::Failed(error, None) => {
+                    self.report_once(Problem::Open(error.kind()), FollowError::Open { path: path(), error })?;
+                    return Ok(false);
+                }
             }
+            // Only a file that was there at the very start may be read from its end.
+            // Just queued by us (or already by the notify thread): taken at once.
+            taken = lock(&self.captured).pop().map(|f| (f, first));
+        }
+        let Some((file, at_start)) = taken else {
+            // The file at the path is one already read to its end (and closed): nothing new.
+            return Ok(false);
         };
         let meta = match file.metadata() {
             Ok(m) => m,
@@ -680,12 +944,7 @@ impl<O: Send + 'static> Tail<O> {
                 return Ok(false);
             }
         };
-        if !meta.is_file() {
-            let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
-            self.report_once(Problem::NotAFile, FollowError::NotAFile { path: path(), what })?;
-            return Ok(false);
-        }
-        let pos = if first && !self.cfg.from_start { self.start_position(&file, meta.len()) } else { 0 };
+        let pos = if at_start && !self.cfg.from_start { self.start_position(&file, meta.len()) } else { 0 };
         self.reported = None;
         self.file = Some(Open { file, pos, dev: meta.dev(), ino: meta.ino() });
         self.ports.status(format!("following {} from byte {pos}", self.cfg.path.display()));

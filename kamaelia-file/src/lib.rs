@@ -63,7 +63,7 @@ pub use find::{FileError, Find, FindKind};
 pub use follow::{FOLLOW_MAX_LINE, Follow, FollowError};
 pub use grep::{Grep, GrepError};
 pub use printer::{OUTPUT_CLOSED, Printer};
-pub use process::{ProcessExit, UnixProcess};
+pub use process::{Leftover, ProcessExit, UnixProcess, kill_leftover};
 pub use readfile::ReadFile;
 pub use slurp::{FileSlurper, Mover};
 pub use watcher::{DEFAULT_SETTLE, DirectoryWatcher};

@@ -13,9 +13,10 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::thread;
@@ -150,7 +151,8 @@ enum EnvChange {
 /// [`env_remove`](Self::env_remove), [`env_clear`](Self::env_clear),
 /// [`grace`](Self::grace) (default 5 s), [`read_size`](Self::read_size) (default 64 KiB),
 /// [`inherit_stderr`](Self::inherit_stderr), [`inbox_capacity`](Self::inbox_capacity)
-/// (default unbounded).
+/// (default unbounded), [`die_with_parent`](Self::die_with_parent) (default false: see
+/// below), [`pid_file`](Self::pid_file).
 ///
 /// Shutdown: the [`ControlWatch`] contract (blocking calls; other signals passed on), with
 /// what a process adds to it. The end, reported on `exit` then `signal`:
@@ -187,9 +189,10 @@ enum EnvChange {
 ///
 /// The process runs in a process group of its own, and signals go to the whole group, so
 /// the commands a shell started go too. The process never outlives the component: if the
-/// component's thread ends any other way (a panic), the group is sent SIGKILL. (After a
-/// normal end, processes the command left running in the background with their own output
-/// are left alone.)
+/// component's thread ends any other way (a panic), the group is sent SIGKILL. With
+/// [`die_with_parent`](Self::die_with_parent) it does not outlive the program either, even
+/// one killed with `kill -9`. (After a normal end, processes the command left running in
+/// the background with their own output are left alone.)
 ///
 /// Differs from Kamaelia: the original `UnixProcess` keeps at most 10000 queued writes and
 /// drops half its backlog when stdin would block, discards stderr, closes stdin on any
@@ -207,6 +210,8 @@ pub struct UnixProcess {
     read_size: usize,
     inherit_stderr: bool,
     inbox_capacity: Option<usize>,
+    die_with_parent: bool,
+    pid_file: Option<PathBuf>,
 }
 
 /// How long to wait for a process to be reaped after SIGKILL before giving up on it.
@@ -240,6 +245,8 @@ impl UnixProcess {
             read_size: 64 * 1024,
             inherit_stderr: false,
             inbox_capacity: None,
+            die_with_parent: false,
+            pid_file: None,
         }
     }
 
@@ -302,6 +309,35 @@ impl UnixProcess {
     /// wait while the process is not reading.
     pub fn inbox_capacity(mut self, messages: usize) -> Self {
         self.inbox_capacity = Some(messages);
+        self
+    }
+
+    /// Ends the process (its whole process group) when this program dies, however it dies,
+    /// `kill -9` included (default false: then only a component that ends or panics ends
+    /// it, and a program killed outright leaves it running).
+    ///
+    /// How: a watchdog, `/bin/sh` waiting on a pipe from this program, started in a process
+    /// group of its own right after the process. When the pipe closes without a word (the
+    /// kernel closes it as this program dies) it sends SIGKILL to the process's group; when
+    /// the process has ended and been dealt with, the component tells it to exit quietly.
+    /// (`PR_SET_PDEATHSIG` would need code in the child between `fork` and `exec`, which
+    /// safe Rust cannot run; the watchdog also covers the whole group, not just the child.)
+    /// Limits: a program killed in the moment between starting the process and starting its
+    /// watchdog leaves the process running (a [`pid_file`](Self::pid_file) lets the next run
+    /// find it); if the watchdog cannot be started, that is reported on `signal` as
+    /// `ErrorInformation` and the process runs unguarded.
+    pub fn die_with_parent(mut self, yes: bool) -> Self {
+        self.die_with_parent = yes;
+        self
+    }
+
+    /// While the process runs, keeps `path` a file naming it (its pid, start time and the
+    /// boot it belongs to), removed once the process has ended. A program killed outright
+    /// leaves the file behind; [`kill_leftover`] reads it, and ends the process if it is
+    /// still that one. The directory must exist; a file that cannot be written is reported
+    /// on `signal` as `ErrorInformation` and the process runs on.
+    pub fn pid_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.pid_file = Some(path.into());
         self
     }
 
@@ -397,17 +433,32 @@ impl Boxes {
 }
 
 /// The process group of a started process. Signals go to the whole group; dropping it
-/// while armed sends SIGKILL, so the process cannot outlive the component.
+/// while armed sends SIGKILL, so the process cannot outlive the component. With a watchdog
+/// it cannot outlive the program either; with a pid file, that file is removed with it.
 struct Group {
     pgid: Option<libc::pid_t>,
     armed: bool,
+    watchdog: Option<Watchdog>,
+    pid_file: Option<PathBuf>,
 }
 
 impl Group {
     fn of(child: &Child) -> Self {
         // `process_group(0)` made the child the leader of a group with its own pid.
         let pgid = libc::pid_t::try_from(child.id()).ok().filter(|&p| p > 1);
-        Group { pgid, armed: true }
+        Group { pgid, armed: true, watchdog: None, pid_file: None }
+    }
+
+    /// The process has ended and been dealt with: the group is left alone from now on, the
+    /// watchdog told to exit quietly, the pid file removed.
+    fn disarm(&mut self) {
+        self.armed = false;
+        if let Some(w) = self.watchdog.take() {
+            w.dismiss();
+        }
+        if let Some(path) = self.pid_file.take() {
+            let _ = fs::remove_file(path);
+        }
     }
 
     fn signal(&self, signal: libc::c_int) {
@@ -422,8 +473,152 @@ impl Drop for Group {
     fn drop(&mut self) {
         if self.armed {
             self.signal(libc::SIGKILL);
+            // A watchdog dropped unsaid kills the group too (already done) and is reaped.
+            self.watchdog = None;
+            if let Some(path) = self.pid_file.take() {
+                let _ = fs::remove_file(path);
+            }
         }
     }
+}
+
+/// The watchdog's script: `$1` is the process group to guard. A line `done` dismisses it;
+/// the end of its input without that line (this program died) kills the group.
+const WATCHDOG: &str = r#"read -r word; [ "$word" = done ] || kill -s KILL -- "-$1" 2>/dev/null"#;
+
+/// A watchdog process (see [`UnixProcess::die_with_parent`]): its stdin is a pipe only this
+/// program holds (std makes pipes close-on-exec, so no other child inherits it).
+struct Watchdog {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Watchdog {
+    fn start(pgid: libc::pid_t) -> io::Result<Watchdog> {
+        let mut child = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("kamaelia-watchdog")
+            .arg(pgid.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own group: a Ctrl-C at the terminal (to this program's group) leaves it be.
+            .process_group(0)
+            .spawn()?;
+        let stdin = child.stdin.take();
+        Ok(Watchdog { child, stdin })
+    }
+
+    /// Tells it to exit without doing anything, and reaps it.
+    fn dismiss(mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.write_all(b"done\n");
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // Closing its input unsaid: it kills the group, then exits; reaped here.
+        if self.stdin.take().is_some() {
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What a pid file holds: `PID STARTTIME BOOT_ID`, the start time in clock ticks since boot
+/// (`/proc/PID/stat`, field 22): together they name one process, whatever pids are reused.
+fn write_pid_file(path: &Path, pid: u32) -> io::Result<()> {
+    let start = start_time(pid)?;
+    fs::write(path, format!("{pid} {start} {}\n", boot_id()?))
+}
+
+/// A process's start time, from `/proc/PID/stat`.
+fn start_time(pid: u32) -> io::Result<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    after
+        .split_whitespace()
+        .nth(19)
+        .and_then(|f| f.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("unexpected /proc/{pid}/stat")))
+}
+
+/// This boot's id.
+fn boot_id() -> io::Result<String> {
+    Ok(fs::read_to_string("/proc/sys/kernel/random/boot_id")?.trim().to_string())
+}
+
+/// True while `pid` is a process that has not ended (a zombie has ended).
+fn alive(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => false,
+    }
+}
+
+/// What [`kill_leftover`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Leftover {
+    /// There is no pid file: nothing was left.
+    NoFile,
+    /// The process it names has ended (or its pid is another process's now); the file was
+    /// removed.
+    Gone,
+    /// The process was still running: its group was sent SIGKILL (and it has ended); the
+    /// file was removed.
+    Killed(u32),
+}
+
+/// How long [`kill_leftover`] waits for a killed process to end.
+const LEFTOVER_WAIT: Duration = Duration::from_secs(5);
+
+/// Ends the process a [`UnixProcess::pid_file`] left behind (its program was killed
+/// outright), if it is still running and still that process (same pid, start time and
+/// boot): SIGKILL to its process group, then a wait of up to 5 s for it to end. The file is
+/// removed.
+///
+/// # Errors
+/// The file cannot be read or removed. A file that does not say what a pid file says is
+/// removed and reported as [`Leftover::Gone`]: no process can be identified by it.
+pub fn kill_leftover(path: &Path) -> io::Result<Leftover> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Leftover::NoFile),
+        Err(e) => return Err(e),
+    };
+    let mut fields = text.split_whitespace();
+    let recorded = match (fields.next().and_then(|p| p.parse::<u32>().ok()), fields.next(), fields.next()) {
+        (Some(pid), Some(start), Some(boot)) => Some((pid, start.to_string(), boot.to_string())),
+        _ => None,
+    };
+    let same = recorded.as_ref().is_some_and(|(pid, start, boot)| {
+        *pid > 1
+            && boot_id().is_ok_and(|b| b == *boot)
+            && start_time(*pid).is_ok_and(|t| t.to_string() == *start)
+            && alive(*pid)
+    });
+    let found = match recorded {
+        Some((pid, ..)) if same => {
+            if let Ok(pgid) = libc::pid_t::try_from(pid) {
+                // ESRCH (it ended meanwhile) is the only expected failure.
+                let _ = kill_group(pgid, libc::SIGKILL);
+            }
+            let deadline = Instant::now() + LEFTOVER_WAIT;
+            // It is not our child: there is nothing to wait on but its /proc entry.
+            while alive(pid) && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            Leftover::Killed(pid)
+        }
+        _ => Leftover::Gone,
+    };
+    fs::remove_file(path)?;
+    Ok(found)
 }
 
 /// Sends `signal` to every process in group `pgid` (std can only send SIGKILL, to one process).
@@ -525,6 +720,18 @@ fn run(cfg: UnixProcess, mut bx: Boxes, tctx: &ThreadCtx) {
         }
     };
     let mut group = Group::of(&child);
+    if cfg.die_with_parent {
+        match group.pgid.map(Watchdog::start).transpose() {
+            Ok(w) => group.watchdog = w,
+            Err(e) => bx.error(id, format!("{what}: cannot start its watchdog (it may outlive this program): {e}")),
+        }
+    }
+    if let Some(path) = &cfg.pid_file {
+        match write_pid_file(path, child.id()) {
+            Ok(()) => group.pid_file = Some(path.clone()),
+            Err(e) => bx.error(id, format!("{what}: cannot write its pid file {}: {e}", path.display())),
+        }
+    }
     let (events_tx, events) = mpsc::channel::<Event>();
     let helpers = start_helpers(&mut child, &cfg, &me, &events_tx);
     let (stdin_tx, stdout_rx, stderr_rx) = match helpers {
@@ -533,7 +740,7 @@ fn run(cfg: UnixProcess, mut bx: Boxes, tctx: &ThreadCtx) {
             // We still own the child: end it and report.
             group.signal(libc::SIGKILL);
             let exit = child.wait().map_or_else(|w| ProcessExit::Unknown(w.to_string()), ProcessExit::from_status);
-            group.armed = false;
+            group.disarm();
             let why = format!("{what}: could not start a thread to serve it: {e}; it was killed");
             let end = finished(exit.to_string());
             return bx.end(tctx, exit, Some(why), end);
@@ -554,7 +761,7 @@ fn run(cfg: UnixProcess, mut bx: Boxes, tctx: &ThreadCtx) {
     if let Err(e) = waiter {
         group.signal(libc::SIGKILL);
         let exit = child.wait().map_or_else(|w| ProcessExit::Unknown(w.to_string()), ProcessExit::from_status);
-        group.armed = false;
+        group.disarm();
         let why = format!("{what}: could not start a thread to wait for it: {e}; it was killed");
         let end = finished(exit.to_string());
         return bx.end(tctx, exit, Some(why), end);
@@ -583,11 +790,11 @@ fn run(cfg: UnixProcess, mut bx: Boxes, tctx: &ThreadCtx) {
         Some(signal) => {
             // Anything of the group still alive goes now, before the shutdown is passed on.
             group.signal(libc::SIGKILL);
-            group.armed = false;
+            group.disarm();
             bx.end(tctx, exit, None, signal);
         }
         None => {
-            group.armed = false;
+            group.disarm();
             let error = (!exit.success()).then(|| format!("{what}: {exit}"));
             let end = finished(exit.to_string());
             bx.end(tctx, exit, error, end);

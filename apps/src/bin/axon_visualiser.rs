@@ -74,6 +74,10 @@ fn main() -> anyhow::Result<()> {
         .listen()
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
     system.activate(&sched)?;
+    let extras = args.debug.start("axon-visualiser", &sched, &system.components())?;
+    let top = [system.components(), extras.components()].concat();
+    // The handler first: whoever reads the banner may signal at once.
+    apps::shutdown::shut_down_on_signals(&top)?;
     let banner = format!("Axon visualiser listening on port {}", system.local_addr.port());
     if args.json {
         eprintln!("{banner}");
@@ -82,9 +86,7 @@ fn main() -> anyhow::Result<()> {
         writeln!(out, "{banner}")?;
         out.flush()?;
     }
-    let extras = args.debug.start("axon-visualiser", &sched, &system.components())?;
-    let top = [system.components(), extras.components()].concat();
-    apps::shutdown::run_until_interrupted(&sched, &top)?;
+    sched.run();
     if system.outcome.failed() {
         std::process::exit(1);
     }

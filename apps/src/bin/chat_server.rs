@@ -52,11 +52,14 @@ fn main() -> anyhow::Result<()> {
     if let Some(r) = &reports {
         sched.activate(r)?;
     }
+    let extras = args.debug.start("chat-server", &sched, &chat.components())?;
+    let top = [chat.components(), extras.components()].concat();
+    // The handler first: whoever reads the banner may signal at once.
+    apps::shutdown::shut_down_on_signals(&top)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Chat server running on port {}", chat.local_addr.port())?;
     out.flush()?;
     drop(out);
-    let extras = args.debug.start("chat-server", &sched, &chat.components())?;
-    let top = [chat.components(), extras.components()].concat();
-    apps::shutdown::run_until_interrupted(&sched, &top)
+    sched.run();
+    Ok(())
 }

@@ -31,11 +31,14 @@ fn main() -> anyhow::Result<()> {
         .listen()
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
     greeter.activate(&sched)?;
+    let extras = args.debug.start("greeter", &sched, &greeter.components())?;
+    let top = [greeter.components(), extras.components()].concat();
+    // The handler first: whoever reads the banner may signal at once.
+    apps::shutdown::shut_down_on_signals(&top)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Greeter running on port {}", greeter.local_addr.port())?;
     out.flush()?;
     drop(out);
-    let extras = args.debug.start("greeter", &sched, &greeter.components())?;
-    let top = [greeter.components(), extras.components()].concat();
-    apps::shutdown::run_until_interrupted(&sched, &top)
+    sched.run();
+    Ok(())
 }

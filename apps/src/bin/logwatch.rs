@@ -12,9 +12,9 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use apps::logwatch::{DEFAULT_BIND, EXIT_FAILED, Logwatch, Options};
+use apps::shutdown::INTERRUPTED_TWICE;
 use axon_core::Signal;
 use clap::Parser;
 
@@ -43,9 +43,6 @@ struct Args {
     debug: apps::appflags::DebugFlags,
 }
 
-/// The exit status after a second Ctrl-C (128 + SIGINT, as a shell reports it).
-const INTERRUPTED_TWICE: i32 = 130;
-
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut opts = Options::new(args.file, args.pattern);
@@ -60,7 +57,7 @@ fn main() -> ExitCode {
 
 /// Writes a message on stderr, ignoring a closed stderr (where `eprintln!` would panic).
 fn say(text: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "logwatch: {text}");
+    apps::shutdown::say(format_args!("logwatch: {text}"));
 }
 
 fn run(opts: &Options, debug: &apps::appflags::DebugFlags) -> i32 {
@@ -79,10 +76,9 @@ fn run(opts: &Options, debug: &apps::appflags::DebugFlags) -> i32 {
         }
     };
     let stop = watch.stopper();
-    let presses = AtomicUsize::new(0);
     // SIGINT (and SIGTERM, SIGHUP): drain and stop; a second one exits at once.
-    let handler = ctrlc::set_handler(move || {
-        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+    let handler = apps::shutdown::on_signals(move |n| {
+        if n == 1 {
             // Control inboxes are unbounded: this never waits.
             stop.send_blocking(Signal::producer_finished());
         } else {

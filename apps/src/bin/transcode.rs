@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use apps::transcode::{EXIT_USAGE, Options, StopHandle, Transcode, parse_until};
@@ -107,7 +106,7 @@ fn main() -> ExitCode {
     ExitCode::from(u8::try_from(summary.exit_code()).unwrap_or(1))
 }
 
-// ---- Signal handling: the one place, to switch to `apps::shutdown`'s shared helper ---------
+// ---- Signal handling: on `apps::shutdown`'s helper, which cannot die (issue 17) ------------
 
 /// SIGINT (and SIGTERM, SIGHUP): the first stops taking new work (`stop.stop()`), the second
 /// aborts the running work (`stop.abort()`), a third exits at once with 130.
@@ -117,10 +116,9 @@ fn main() -> ExitCode {
 /// written on the terminal from a signal handler would tear the bars and leave a stale frame
 /// in the scrollback.
 fn install_stop_signals(stop: StopHandle) {
-    let presses = AtomicUsize::new(0);
-    let handler = ctrlc::set_handler(move || match presses.fetch_add(1, Ordering::SeqCst) {
-        0 => stop.stop(),
-        1 => stop.abort(),
+    let handler = apps::shutdown::on_signals(move |n| match n {
+        1 => stop.stop(),
+        2 => stop.abort(),
         _ => {
             ControlEcho::restore();
             std::process::exit(i32::from(EXIT_INTERRUPTED))

@@ -5,8 +5,15 @@
 //! app's own. Connect with `nc 127.0.0.1 PORT` (or telnet). The protocol is line-based:
 //!
 //! - On connecting, the console greets: one line, then an empty line. If a token is set, the
-//!   first line you send must be the token: the answer is `ok` (then an empty line), or
-//!   `error: wrong token` and the connection is closed.
+//!   first line you send must be the token, within [`AUTH_TIMEOUT`] (5 s) of connecting: the
+//!   answer is `ok` (then an empty line), or `error: wrong token` (or `error: no token within
+//!   5 s`) and the connection is closed.
+//! - At most [`MAX_SESSIONS`] sessions at once: a connection counts as one once it has sent
+//!   the token (at once when there is no token). One more is answered `error: the debug
+//!   console has 8 sessions already` and closed. Connections that have not sent the token yet
+//!   do not count, so idle connections cannot lock the operator out: each is closed after
+//!   [`AUTH_TIMEOUT`], and at most [`MAX_UNAUTHENTICATED`] wait at once (one more is told so
+//!   and closed).
 //! - Each command is one line (LF or CRLF; at most [`MAX_COMMAND`] bytes; the text is read as
 //!   UTF-8, invalid bytes replaced). Every answer is one or more non-empty lines followed
 //!   by one empty line, so a client reads until the empty line. An error answer is one line
@@ -40,7 +47,8 @@ pub mod send;
 use std::io::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use axon_core::{
     Component, ComponentBuilder, ComponentId, ControlWatch, Inbox, Next, Outbox, SchedulerHandle, Signal,
@@ -57,8 +65,15 @@ use commands::{Shared, Step};
 /// The longest command line, in bytes (a longer one is refused with an error answer).
 pub const MAX_COMMAND: usize = 1 << 20;
 
-/// How many console connections may be open at once.
+/// How many console sessions (connections that have sent the token, or any connection
+/// when there is no token) may be open at once.
 pub const MAX_SESSIONS: usize = 8;
+
+/// How many connections may wait to send the token at once, besides the sessions.
+pub const MAX_UNAUTHENTICATED: usize = 64;
+
+/// How long a connection has to send the token (when one is set) before it is closed.
+pub const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The warning printed on stderr when a console starts listening on `addr`.
 pub fn warning(addr: SocketAddr, token: bool) -> String {
@@ -82,12 +97,20 @@ pub struct DebugConsole {
     port: u16,
     token: Option<String>,
     registry: Registry,
+    auth_timeout: Duration,
 }
 
 impl DebugConsole {
     /// A console on 127.0.0.1:`port`, with no token and the standard spawn registry.
     pub fn new(port: u16) -> Self {
-        DebugConsole { port, token: None, registry: Registry::standard() }
+        DebugConsole { port, token: None, registry: Registry::standard(), auth_timeout: AUTH_TIMEOUT }
+    }
+
+    /// How long a connection has to send the token before it is closed (default
+    /// [`AUTH_TIMEOUT`]).
+    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
+        self.auth_timeout = timeout;
+        self
     }
 
     /// Requires `token` as the first line of every connection (`None`: no token).
@@ -120,15 +143,21 @@ impl DebugConsole {
         let shared = commands::shared(self.registry, b.ctx(), self.token);
         let has_token = shared.token.is_some();
         let factory_shared = shared.clone();
-        let listening = ServerCore::new(move |conn: ConnInfo| session(factory_shared.clone(), conn))
-            .bind(IpAddr::V4(Ipv4Addr::LOCALHOST))
-            .port(self.port)
-            .max_connections(
-                MAX_SESSIONS,
-                format!("error: the debug console has {MAX_SESSIONS} connections already\n\n"),
-            )
-            .slow_client(SlowClientPolicy::Wait)
-            .listen()?;
+        let seats = Seats::default();
+        let auth_timeout = self.auth_timeout;
+        let listening = ServerCore::new(move |conn: ConnInfo| {
+            session(factory_shared.clone(), seats.clone(), auth_timeout, conn)
+        })
+        .bind(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .port(self.port)
+        // Sessions are counted by the sessions themselves (only once authorised); this only
+        // bounds the connections waiting to send the token.
+        .max_connections(
+            MAX_SESSIONS + MAX_UNAUTHENTICATED,
+            format!("error: the debug console has {MAX_UNAUTHENTICATED} connections waiting for the token already\n\n"),
+        )
+        .slow_client(SlowClientPolicy::Wait)
+        .listen()?;
         let local_addr = listening.local_addr;
         b.on_activate(move |_| {
             let _ = writeln!(io::stderr().lock(), "{}", warning(local_addr, has_token));
@@ -218,6 +247,35 @@ fn wire(answer: &Result<String, String>) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The session count, shared by a console's sessions: a session takes a [`Seat`] once
+/// authorised and gives it back when it ends (however it ends: `Seat` gives back on drop).
+#[derive(Clone, Default)]
+struct Seats(Arc<AtomicUsize>);
+
+impl Seats {
+    /// A seat, unless [`MAX_SESSIONS`] are taken.
+    fn take(&self) -> Option<Seat> {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX_SESSIONS).then_some(n + 1))
+            .ok()
+            .map(|_| Seat(self.0.clone()))
+    }
+}
+
+/// One of the [`MAX_SESSIONS`] sessions, held while the session runs.
+struct Seat(Arc<AtomicUsize>);
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The answer to a session beyond [`MAX_SESSIONS`].
+fn full() -> String {
+    format!("the debug console has {MAX_SESSIONS} sessions already")
+}
+
 /// What to do after a line.
 enum Flow {
     Go,
@@ -231,6 +289,12 @@ struct Session {
     watch: ControlWatch,
     outbox: Outbox<Vec<u8>>,
     authorised: bool,
+    seats: Seats,
+    /// Held once authorised.
+    seat: Option<Seat>,
+    /// The connection must send the token by then.
+    auth_deadline: Instant,
+    auth_timeout: Duration,
 }
 
 impl Session {
@@ -251,6 +315,11 @@ impl Session {
         if !self.authorised {
             let ok = self.shared.token.as_deref().is_some_and(|t| same(line.trim(), t));
             if ok {
+                let Some(seat) = self.seats.take() else {
+                    self.answer(Err(full())).await?;
+                    return Ok(Flow::Close);
+                };
+                self.seat = Some(seat);
                 self.authorised = true;
                 self.answer(Ok("ok: type help for the commands".into())).await?;
                 return Ok(Flow::Go);
@@ -289,6 +358,18 @@ impl Session {
     /// Greets, then answers each line until the connection ends; returns the signal to end
     /// with.
     async fn serve(&mut self, me: ComponentId, inbox: &Inbox<Vec<u8>>) -> Signal {
+        if self.authorised {
+            // No token: every connection is a session from the start.
+            match self.seats.take() {
+                Some(seat) => self.seat = Some(seat),
+                None => {
+                    return match self.answer(Err(full())).await {
+                        Ok(()) => Signal::producer_finished_by(me),
+                        Err(stop) => stop,
+                    };
+                }
+            }
+        }
         let greeting = if self.authorised {
             "axon debug console: type help for the commands (each answer ends with an empty line)"
         } else {
@@ -299,7 +380,16 @@ impl Session {
         }
         let mut framer = LineFramer::with_limit(MAX_COMMAND, OverlongPolicy::Refuse);
         loop {
-            let ending = match self.watch.next(inbox).await {
+            let next =
+                if self.authorised { Some(self.watch.next(inbox).await) } else { self.next_in_time(inbox).await };
+            let Some(next) = next else {
+                let secs = self.auth_timeout.as_secs_f64();
+                return match self.answer(Err(format!("no token within {secs} s"))).await {
+                    Ok(()) => Signal::producer_finished_by(me),
+                    Err(stop) => stop,
+                };
+            };
+            let ending = match next {
                 Next::Data(bytes) => {
                     framer.push(&bytes);
                     None
@@ -325,20 +415,46 @@ impl Session {
             }
         }
     }
+
+    /// The next input or signal, unless the token's deadline passes first (`None`).
+    async fn next_in_time(&mut self, inbox: &Inbox<Vec<u8>>) -> Option<Next<Vec<u8>>> {
+        loop {
+            if let Some(next) = self.watch.try_next(inbox) {
+                return Some(next);
+            }
+            if Instant::now() >= self.auth_deadline {
+                return None;
+            }
+            // Woken early by input or a signal.
+            pause_until(self.auth_deadline).await;
+        }
+    }
 }
 
 /// One connection's protocol: bytes in, answers out; see the module docs.
 ///
 /// Shutdown: the standard contract ([`ControlWatch`]): on `ProducerFinished` (the client
 /// closed its side) the lines it sent before are answered first; a shutdown also ends a
-/// `stats` wait. `quit` and a wrong token end it with its own `ProducerFinished`.
-fn session(shared: Arc<Shared>, _conn: ConnInfo) -> Component {
+/// `stats` wait. `quit`, a wrong token, no token in time and a full console end it with its
+/// own `ProducerFinished`.
+fn session(shared: Arc<Shared>, seats: Seats, auth_timeout: Duration, _conn: ConnInfo) -> Component {
     let mut b = ComponentBuilder::new("ConsoleSession");
     let io = b.standard::<Vec<u8>, Vec<u8>>();
     b.run(move |ctx| async move {
         let authorised = shared.token.is_none();
         let watch = ControlWatch::new(io.control, io.signal);
-        let mut s = Session { shared, sched: ctx.scheduler(), watch, outbox: io.outbox, authorised };
+        let auth_deadline = Instant::now() + auth_timeout;
+        let mut s = Session {
+            shared,
+            sched: ctx.scheduler(),
+            watch,
+            outbox: io.outbox,
+            authorised,
+            seats,
+            seat: None,
+            auth_deadline,
+            auth_timeout,
+        };
         let end = s.serve(ctx.id(), &io.inbox).await;
         s.watch.finish(end).await;
     })

@@ -74,7 +74,7 @@ pub use report::{Display, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Reporter, Summary};
 pub use state::{Layout, STATE_DIRS};
 pub use stop::{StopGate, Stopper, next_local_time, parse_until};
 pub use transcoder::Transcoder;
-pub use upload::{Destination, FtpTarget, Uploader, upload};
+pub use upload::{Destination, FtpTarget, UploadError, Uploader, upload};
 
 /// The sources looked for by default: common video file extensions, any case.
 pub const DEFAULT_PATTERN: &str = r"(?i)\.(3gp|avi|dv|flv|m2ts|m4v|mkv|mov|mp4|mpe?g|mts|ogv|ts|vob|webm|wmv)$";

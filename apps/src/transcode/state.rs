@@ -156,8 +156,11 @@ pub(super) fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// # Errors
 /// A file that could not be removed, or a directory that could not be read.
 pub(super) fn recover(layout: &Layout, dry_run: bool) -> io::Result<Vec<String>> {
-    let mut notes = Vec::new();
+    let mut notes = super::transcoder::stop_leftovers(layout, dry_run)?;
     for rel in files_under(&layout.transcoding())? {
+        if super::transcoder::is_pid_file(&rel) {
+            continue;
+        }
         let path = layout.transcoding().join(&rel);
         if dry_run {
             notes.push(format!("would remove the half-written output {}", path.display()));

@@ -1,5 +1,6 @@
 //! Stopping the job: the Stopper (stop requests and the `--until` deadline, broadcast to
-//! the stages) and the StopGate (which stops feeding the balancer).
+//! the stages), the StopGate (which stops feeding the balancer), and the job's signal
+//! handling ([`StopHandle::on_signals`](super::StopHandle::on_signals)).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -10,7 +11,42 @@ use axon_core::{
 };
 use chrono::{Local, NaiveTime, TimeDelta, Timelike};
 
+use super::StopHandle;
 use super::events::{Event, Job, JobControl, control_signal, job_control};
+use crate::shutdown::{INTERRUPTED_TWICE, on_signals, say};
+
+impl StopHandle {
+    /// Installs the job's handler for SIGINT, SIGTERM and SIGHUP (all three alike, through
+    /// the apps' shared [`on_signals`], so it cannot die on a closed stderr): the first
+    /// [`stop`](Self::stop)s the job (running transcodes finish, no new ones start), the
+    /// second [`abort`](Self::abort)s it (running transcodes and uploads end), a third exits
+    /// at once with status 130. Each says so on stderr, prefixed with `who`.
+    ///
+    /// A process has one such handler: call this once, from `main`, before
+    /// [`Transcode::run`](super::Transcode::run).
+    ///
+    /// # Errors
+    /// The handler cannot be installed (one is already, or the system refused).
+    pub fn on_signals(&self, who: &str) -> Result<(), ctrlc::Error> {
+        let stop = self.clone();
+        let who = who.to_string();
+        on_signals(move |n| match n {
+            1 => {
+                say(format_args!(
+                    "{who}: interrupted: running transcodes finish, no new ones start (interrupt again to abort them)"
+                ));
+                stop.stop();
+            }
+            2 => {
+                say(format_args!(
+                    "{who}: interrupted again: aborting running transcodes and uploads (again to exit at once)"
+                ));
+                stop.abort();
+            }
+            _ => std::process::exit(INTERRUPTED_TWICE),
+        })
+    }
+}
 
 /// The Stopper: hears stop requests (on `inbox`, from the job's `stop` box) and watches the
 /// `--until` deadline, and tells every stage that needs to know, as a [`JobControl`] in a

@@ -4,12 +4,13 @@
 
 use std::collections::HashSet;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, ThreadCtx};
-use kamaelia_file::{ProcessExit, UnixProcess};
+use kamaelia_file::{Leftover, ProcessExit, UnixProcess, kill_leftover};
 
 use super::events::{Event, FailedStage, Failure, Job, JobControl, ToUploader, job_control};
 use super::ffmpeg::{self, ProgressParser};
@@ -17,6 +18,51 @@ use super::state::{Layout, move_no_clobber, output_name};
 
 /// How much of ffmpeg's stderr is kept for error messages.
 const STDERR_KEEP: usize = 64 * 1024;
+
+/// The pid file a worker's running ffmpeg is named in: `transcoding/.ffmpeg-worker<i>.pid`.
+fn pid_file(layout: &Layout, worker: usize) -> PathBuf {
+    layout.transcoding().join(format!(".ffmpeg-worker{worker}.pid"))
+}
+
+/// True for a pid file's name (relative to `transcoding/`): not a half-written output.
+pub(super) fn is_pid_file(rel: &Path) -> bool {
+    rel.to_str().is_some_and(|n| n.starts_with(".ffmpeg-worker") && n.ends_with(".pid") && !n.contains('/'))
+}
+
+/// At the start of a run: ends the ffmpegs an earlier run left running (it was killed
+/// outright, and their watchdogs with it), as their pid files in `transcoding/` name them,
+/// and removes the pid files. Returns a note for each. With `dry_run`, only says what it
+/// would do.
+///
+/// # Errors
+/// `transcoding/` cannot be read, or a pid file cannot be read or removed.
+pub(super) fn stop_leftovers(layout: &Layout, dry_run: bool) -> io::Result<Vec<String>> {
+    let mut notes = Vec::new();
+    let entries = match fs::read_dir(layout.transcoding()) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(notes),
+        Err(e) => return Err(e),
+    };
+    let mut found: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        if is_pid_file(Path::new(&entry.file_name())) {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    for path in found {
+        if dry_run {
+            notes
+                .push(format!("would end the ffmpeg that {} names, if an earlier run left it running", path.display()));
+            continue;
+        }
+        if let Leftover::Killed(pid) = kill_leftover(&path)? {
+            notes.push(format!("ended ffmpeg (pid {pid}), left running by an earlier run"));
+        }
+    }
+    Ok(notes)
+}
 
 /// The Transcoder (the seed's threaded `Transcoder`, here around ffmpeg): for each source
 /// that arrives, runs ffmpeg as a [`UnixProcess`] child writing `transcoding/<name>.<ext>`;
@@ -28,6 +74,11 @@ const STDERR_KEEP: usize = 64 * 1024;
 /// [`Event::Progress`]; its stderr gives the input's duration and, on failure, the reason.
 /// A failed transcode (a corrupt input, say) removes the half-written output, leaves the
 /// source where it is, reports [`Event::Failed`] and goes on with the next.
+///
+/// ffmpeg never outlives the job: it dies with it, even on `kill -9`
+/// ([`die_with_parent`](Self::die_with_parent), on by default), and while it runs its pid
+/// is kept in `transcoding/.ffmpeg-worker<i>.pid`, so a run that starts after one killed
+/// outright ends what was left running before it clears `transcoding/`.
 ///
 /// Boxes:
 /// - `inbox: Job`: work, holding at most one waiting job (so the balancer gives new work to
@@ -62,6 +113,7 @@ pub struct Transcoder {
     dry_run: bool,
     grace: Duration,
     pending: Arc<HashSet<PathBuf>>,
+    die_with_parent: bool,
 }
 
 impl Transcoder {
@@ -77,7 +129,17 @@ impl Transcoder {
             dry_run: false,
             grace: Duration::from_secs(5),
             pending: Arc::default(),
+            die_with_parent: true,
         }
+    }
+
+    /// Whether ffmpeg dies with this program, however it dies, `kill -9` included (default
+    /// true: see [`UnixProcess::die_with_parent`]). Either way, while ffmpeg runs its pid
+    /// is kept in `transcoding/.ffmpeg-worker<i>.pid`, so that the next run ends an ffmpeg
+    /// left running.
+    pub fn die_with_parent(mut self, yes: bool) -> Self {
+        self.die_with_parent = yes;
+        self
     }
 
     /// The outputs that were waiting in `to_upload/` when the job started (relative
@@ -330,7 +392,12 @@ impl Run<'_> {
     /// an abort or a shutdown (kept in `self.shutdown`, passed on once the child is gone).
     fn ffmpeg(&mut self, rel: &Path, args: &[std::ffi::OsString]) -> Ran {
         let worker = self.cfg.worker;
-        let proc = UnixProcess::program(&self.cfg.ffmpeg).args(args).grace(self.cfg.grace).build();
+        let proc = UnixProcess::program(&self.cfg.ffmpeg)
+            .args(args)
+            .grace(self.cfg.grace)
+            .die_with_parent(self.cfg.die_with_parent)
+            .pid_file(pid_file(&self.cfg.layout, worker))
+            .build();
         let me = self.tctx.component();
         let linked = (|| {
             self.tctx.link((&proc, "outbox"), (&me, "_progress"))?;

@@ -1,5 +1,6 @@
-//! Uploading: where outputs go (an FTP server or a local directory), one upload, and the
-//! Uploader component that retries with backoff.
+//! Uploading: where outputs go (an FTP server or a local directory), one upload (with its
+//! errors told apart: permanent refusals, lost connections, transient failures), and the
+//! Uploader component that retries the transient ones with backoff.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -14,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use axon_core::{Component, ComponentBuilder, ControlWatch, Inbox, Next, Outbox, Signal, SignalPolicy, ThreadCtx};
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use suppaftp::types::{FileType, Mode};
 use suppaftp::{FtpError, FtpStream};
 
@@ -140,6 +142,88 @@ fn percent_decode(s: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| format!("{s:?} does not decode to UTF-8"))
 }
 
+/// Why an upload failed, and whether trying again could help.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadError {
+    message: String,
+    permanent: bool,
+}
+
+impl UploadError {
+    /// A failure that may pass (a network error, a lost connection, a 4xx reply).
+    pub fn transient(message: impl Into<String>) -> Self {
+        UploadError { message: message.into(), permanent: false }
+    }
+
+    /// A refusal that will not change by trying again (a 5xx reply: 530 login refused, 550
+    /// permission denied ...).
+    pub fn permanent(message: impl Into<String>) -> Self {
+        UploadError { message: message.into(), permanent: true }
+    }
+
+    /// True if trying again cannot help.
+    pub fn is_permanent(&self) -> bool {
+        self.permanent
+    }
+
+    /// What went wrong, in words (the server's own for a refusal).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for UploadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UploadError {}
+
+impl From<String> for UploadError {
+    /// A local problem, or one with no reply to judge by: worth another try.
+    fn from(message: String) -> Self {
+        UploadError::transient(message)
+    }
+}
+
+/// An FTP failure while doing `what` on `server`, told apart and put in plain words:
+/// - a 5xx reply (RFC 959's "permanent negative completion": 530 not logged in, 550 no such
+///   file or no permission, 553 name not allowed ...) is permanent, with the server's words;
+/// - a 4xx reply (421 closing, 425/426 data connection trouble, 450/451/452 ...) is
+///   transient, with the server's words;
+/// - a connection that ends without a reply (or is reset, or a pipe breaks) is transient:
+///   "the connection was lost";
+/// - a stall past the I/O timeout, and any other network error, are transient.
+fn ftp_error(server: &str, what: &str, err: FtpError) -> UploadError {
+    let lost = || {
+        UploadError::transient(format!("{server}: {what}: the connection was lost (the server closed it or went away)"))
+    };
+    match err {
+        FtpError::UnexpectedResponse(r) => {
+            let code = r.status.code();
+            let words = String::from_utf8_lossy(&r.body).trim().to_string();
+            let words = if words.starts_with(&code.to_string()) { words } else { format!("{code} {words}") };
+            let message = format!("{server}: {what}: the server said \"{words}\"");
+            if (500..600).contains(&code) { UploadError::permanent(message) } else { UploadError::transient(message) }
+        }
+        // What suppaftp reports when a reply was expected and the connection ended instead.
+        FtpError::BadResponse => lost(),
+        FtpError::ConnectionError(e) => match e.kind() {
+            io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe => lost(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => UploadError::transient(format!(
+                "{server}: {what}: the server did not answer within {} s",
+                IO_TIMEOUT.as_secs()
+            )),
+            _ => UploadError::transient(format!("{server}: {what}: {e}")),
+        },
+        other => UploadError::transient(format!("{server}: {what}: {other}")),
+    }
+}
+
 /// A reader that fails once `cancel` is set: how an upload is abandoned mid-transfer.
 struct Cancellable<'a, R> {
     inner: R,
@@ -159,8 +243,8 @@ impl<R: Read> Read for Cancellable<'_, R> {
 /// under a `.part` name, then renamed, so a reader at the destination never sees half a file.
 ///
 /// # Errors
-/// What went wrong, in words.
-pub fn upload(dest: &Destination, local: &Path, rel: &Path, cancel: &AtomicBool) -> Result<(), String> {
+/// What went wrong, in words, and whether it is [permanent](UploadError::is_permanent).
+pub fn upload(dest: &Destination, local: &Path, rel: &Path, cancel: &AtomicBool) -> Result<(), UploadError> {
     let name = rel.file_name().ok_or_else(|| format!("{} has no file name", rel.display()))?;
     let mut part_name = name.to_os_string();
     part_name.push(".part");
@@ -177,7 +261,7 @@ pub fn upload(dest: &Destination, local: &Path, rel: &Path, cancel: &AtomicBool)
                 .and_then(|()| fs::rename(&part, &target));
             copied.map_err(|e| {
                 let _ = fs::remove_file(&part);
-                format!("cannot write {}: {e}", target.display())
+                UploadError::transient(format!("cannot write {}: {e}", target.display()))
             })
         }
         Destination::Ftp(t) => {
@@ -197,7 +281,7 @@ pub fn upload(dest: &Destination, local: &Path, rel: &Path, cancel: &AtomicBool)
     }
 }
 
-fn ftp_put(t: &FtpTarget, dirs: &[String], name: &str, part: &str, reader: &mut impl Read) -> Result<(), String> {
+fn ftp_put(t: &FtpTarget, dirs: &[String], name: &str, part: &str, reader: &mut impl Read) -> Result<(), UploadError> {
     let server = format!("{}:{}", t.host, t.port);
     let addrs = (t.host.as_str(), t.port).to_socket_addrs().map_err(|e| format!("cannot resolve {server}: {e}"))?;
     let mut last = format!("{server} has no address");
@@ -223,18 +307,25 @@ fn ftp_put(t: &FtpTarget, dirs: &[String], name: &str, part: &str, reader: &mut 
     ftp.set_mode(Mode::Passive);
     let e = |what: &str| {
         let (server, what) = (server.clone(), what.to_string());
-        move |err: FtpError| format!("{server}: {what}: {err}")
+        move |err: FtpError| ftp_error(&server, &what, err)
     };
     ftp.login(t.user.as_str(), t.password.as_str()).map_err(e(&format!("login as {} refused", t.user)))?;
     ftp.transfer_type(FileType::Binary).map_err(e("cannot set binary mode"))?;
     for dir in dirs {
-        if ftp.cwd(dir).is_err() {
+        if let Err(err) = ftp.cwd(dir) {
+            // A missing directory is made; a lost connection is not a missing directory.
+            if !matches!(&err, FtpError::UnexpectedResponse(_)) {
+                return Err(e(&format!("cannot enter directory {dir}"))(err));
+            }
             ftp.mkdir(dir).map_err(e(&format!("cannot create directory {dir}")))?;
             ftp.cwd(dir).map_err(e(&format!("cannot enter directory {dir}")))?;
         }
     }
     ftp.put_file(part, reader).map_err(e(&format!("cannot store {part}")))?;
-    if ftp.rename(part, name).is_err() {
+    if let Err(err) = ftp.rename(part, name) {
+        if !matches!(&err, FtpError::UnexpectedResponse(_)) {
+            return Err(e(&format!("cannot rename {part} to {name}"))(err));
+        }
         // Some servers will not rename over an existing file.
         let _ = ftp.rm(name);
         ftp.rename(part, name).map_err(e(&format!("cannot rename {part} to {name}")))?;
@@ -247,11 +338,14 @@ fn ftp_put(t: &FtpTarget, dirs: &[String], name: &str, part: &str, reader: &mut 
 /// each output that arrives to the [`Destination`], then moves it from `to_upload/` to
 /// `encoded/`; events from the Transcoder are passed on as they come.
 ///
-/// Each upload runs on a helper thread, so events keep flowing while it runs. A failed
-/// attempt is retried after a backoff that doubles each time ([`backoff`](Self::backoff),
-/// default 2 s; at most 5 minutes), up to [`attempts`](Self::attempts) attempts in all
-/// (default 5); then the output is reported as failed and stays in `to_upload/` for the next
-/// run. Without a destination, outputs stay in `to_upload/` ([`Event::AwaitingUpload`]).
+/// Each upload runs on a helper thread, so events keep flowing while it runs. A transient
+/// failure (a network error, a lost connection, a 4xx reply: see [`UploadError`]) is
+/// retried after a backoff that doubles each time ([`backoff`](Self::backoff), default 2 s;
+/// at most 5 minutes; the policy is `backon`'s exponential one), up to
+/// [`attempts`](Self::attempts) attempts in all (default 5). A permanent refusal (a 5xx
+/// reply: 530 login refused, 550 permission denied ...) fails the output at once, with the
+/// server's words. A failed output stays in `to_upload/` for the next run. Without a
+/// destination, outputs stay in `to_upload/` ([`Event::AwaitingUpload`]).
 ///
 /// Boxes:
 /// - `inbox: ToUploader`: outputs to upload, and events to pass on.
@@ -335,8 +429,18 @@ impl Uploader {
 struct InFlight {
     output: PathBuf,
     attempt: u32,
-    result: Receiver<Result<(), String>>,
+    /// The waits before its further attempts.
+    backoff: ExponentialBackoff,
+    result: Receiver<Result<(), UploadError>>,
     cancel: Arc<AtomicBool>,
+}
+
+/// A failed upload waiting for its next attempt.
+struct Retry {
+    at: Instant,
+    output: PathBuf,
+    attempt: u32,
+    backoff: ExponentialBackoff,
 }
 
 struct Run<'a> {
@@ -347,8 +451,8 @@ struct Run<'a> {
     outbox: Outbox<Event>,
     queue: VecDeque<PathBuf>,
     current: Option<InFlight>,
-    /// The next attempt at a failed upload: when, what, which attempt.
-    retry: Option<(Instant, PathBuf, u32)>,
+    /// The next attempt at a failed upload.
+    retry: Option<Retry>,
     aborting: bool,
     finishing: Option<Signal>,
     shutdown: Option<Signal>,
@@ -372,7 +476,7 @@ impl Run<'_> {
                     break f;
                 }
             }
-            let wait = self.retry.as_ref().map(|(at, ..)| at.saturating_duration_since(Instant::now()));
+            let wait = self.retry.as_ref().map(|r| r.at.saturating_duration_since(Instant::now()));
             if wait != Some(Duration::ZERO) {
                 self.tctx.pause(wait);
             }
@@ -432,8 +536,8 @@ impl Run<'_> {
         if let Some(c) = &self.current {
             c.cancel.store(true, Ordering::Relaxed);
         }
-        if let Some((_, output, _)) = self.retry.take() {
-            self.event(Event::Left(Job::Upload(output)));
+        if let Some(r) = self.retry.take() {
+            self.event(Event::Left(Job::Upload(r.output)));
         }
         while let Some(output) = self.queue.pop_front() {
             self.event(Event::Left(Job::Upload(output)));
@@ -460,11 +564,11 @@ impl Run<'_> {
             return;
         }
         let next = match &self.retry {
-            Some((at, ..)) if *at > Instant::now() => return,
-            Some(_) => self.retry.take().map(|(_, output, attempt)| (output, attempt)),
-            None => self.queue.pop_front().map(|output| (output, 1)),
+            Some(r) if r.at > Instant::now() => return,
+            Some(_) => self.retry.take().map(|r| (r.output, r.attempt, r.backoff)),
+            None => self.queue.pop_front().map(|output| (output, 1, self.backoff())),
         };
-        let Some((output, attempt)) = next else { return };
+        let Some((output, attempt, backoff)) = next else { return };
         let Some(dest) = self.cfg.destination.clone() else { return };
         let worker = self.cfg.worker;
         self.event(Event::UploadStarted { worker, output: output.clone(), attempt });
@@ -479,9 +583,23 @@ impl Run<'_> {
             me.wake();
         });
         match spawned {
-            Ok(_) => self.current = Some(InFlight { output, attempt, result, cancel }),
-            Err(e) => self.attempt_failed(output, attempt, format!("cannot start an upload thread: {e}")),
+            Ok(_) => self.current = Some(InFlight { output, attempt, backoff, result, cancel }),
+            Err(e) => {
+                let error = UploadError::transient(format!("cannot start an upload thread: {e}"));
+                self.attempt_failed(output, attempt, backoff, error);
+            }
         }
+    }
+
+    /// The waits between one upload's attempts: from [`backoff`](Uploader::backoff),
+    /// doubling, at most [`MAX_BACKOFF`], for at most `attempts - 1` retries.
+    fn backoff(&self) -> ExponentialBackoff {
+        ExponentialBuilder::new()
+            .with_min_delay(self.cfg.backoff)
+            .with_factor(2.0)
+            .with_max_delay(MAX_BACKOFF)
+            .with_max_times(self.cfg.attempts.saturating_sub(1) as usize)
+            .build()
     }
 
     fn check_current(&mut self) {
@@ -489,7 +607,7 @@ impl Run<'_> {
         let outcome = match c.result.try_recv() {
             Ok(r) => r,
             Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Err("the upload thread ended without a result".into()),
+            Err(TryRecvError::Disconnected) => Err(UploadError::transient("the upload thread ended without a result")),
         };
         let Some(c) = self.current.take() else { return };
         let worker = self.cfg.worker;
@@ -508,19 +626,24 @@ impl Run<'_> {
                     Err(e) => self.fail(c.output, format!("uploaded, but cannot be moved to encoded/: {e}")),
                 }
             }
-            Err(why) => self.attempt_failed(c.output, c.attempt, why),
+            Err(why) => self.attempt_failed(c.output, c.attempt, c.backoff, why),
         }
     }
 
-    fn attempt_failed(&mut self, output: PathBuf, attempt: u32, error: String) {
-        if attempt >= self.cfg.attempts || self.aborting {
+    fn attempt_failed(&mut self, output: PathBuf, attempt: u32, mut backoff: ExponentialBackoff, error: UploadError) {
+        if error.is_permanent() {
+            self.fail(output, format!("{error} (a refusal that trying again would not change: not retried)"));
+            return;
+        }
+        let delay = if self.aborting { None } else { backoff.next() };
+        let Some(delay) = delay else {
             let attempts = if attempt == 1 { "1 attempt".to_string() } else { format!("{attempt} attempts") };
             self.fail(output, format!("{error} (gave up after {attempts})"));
             return;
-        }
-        let delay = self.cfg.backoff.saturating_mul(1 << (attempt - 1).min(16)).min(MAX_BACKOFF);
+        };
+        let error = error.to_string();
         self.event(Event::UploadRetry { worker: self.cfg.worker, output: output.clone(), attempt, error, delay });
-        self.retry = Some((Instant::now() + delay, output, attempt + 1));
+        self.retry = Some(Retry { at: Instant::now() + delay, output, attempt: attempt + 1, backoff });
     }
 
     fn fail(&mut self, output: PathBuf, reason: String) {
