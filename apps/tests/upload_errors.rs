@@ -18,8 +18,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use apps::transcode::{Display, Event, FailedStage, Options, Summary, Transcode};
-use tools::{python_with, require};
 use tempfile::TempDir;
+use tools::{python_with, require};
 
 /// How long anything may take before a test fails (generous: debug builds, busy CI).
 const LIMIT: Duration = Duration::from_secs(30);

@@ -30,11 +30,11 @@ pub(crate) mod sync {
 
     /// Atomics: `std::sync::atomic` normally, `loom::sync::atomic` under loom.
     pub(crate) mod atomic {
-        #[cfg(not(loom))]
-        pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8};
         /// The StoreLoad barrier where the hardware does not give it for free (see `task`).
         #[cfg(all(not(loom), not(any(target_arch = "x86", target_arch = "x86_64"))))]
         pub(crate) use std::sync::atomic::fence;
+        #[cfg(not(loom))]
+        pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8};
 
         #[cfg(loom)]
         pub(crate) use ::loom::sync::atomic::{AtomicBool, AtomicU8, fence};

@@ -73,7 +73,12 @@ pub(crate) fn command(python: &Path, workload: Workload, size: Size) -> Command 
         Workload::Pipeline => "pipeline.py",
         Workload::Spawn => "spawn.py",
         // Not run on Axon (`Workload::systems`): a command that says so.
-        Workload::Chat | Workload::Echo | Workload::Idle | Workload::LogFollow | Workload::RedisBackplane | Workload::Bulletin => {
+        Workload::Chat
+        | Workload::Echo
+        | Workload::Idle
+        | Workload::LogFollow
+        | Workload::RedisBackplane
+        | Workload::Bulletin => {
             let mut cmd = Command::new(python);
             cmd.arg("-c").arg(format!("raise SystemExit('no Axon script for {}')", workload.name()));
             return cmd;
