@@ -35,7 +35,7 @@ enum Cmd {
     /// Run what CI runs: the set-up and the tests, cargo fmt --check, cargo clippy -D
     /// warnings, cargo package, the benchmarks' quick mode, and the window check under Xvfb.
     Ci(CiArgs),
-    /// Run the benchmarks side by side with the peers and write docs/benchmarks/<date>.md.
+    /// Run the benchmarks side by side with the peers and write `docs/benchmarks/<date>.md`.
     Bench(bench::Options),
     /// Transcode videos with ffmpeg and upload them, stoppable and resumable: builds the
     /// `transcode` binary in release and runs it with these arguments (`--help` for its own).

@@ -4,7 +4,7 @@
 //!
 //! The single-machine job (file-system state, no server) stays the default; this mode leaves
 //! the sources where they are. Per worker slot `i` of a host, a
-//! [`QueueWorker`](kamaelia_redis::QueueWorker) named `HOST-i` hands [`Lease`]s to a threaded
+//! [`kamaelia_redis::QueueWorker`] named `HOST-i` hands [`Lease`]s to a threaded
 //! runner:
 //!
 //! ```text

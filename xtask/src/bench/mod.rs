@@ -252,7 +252,7 @@ pub(crate) struct CaseResult {
 type Samples = Vec<(Metric, Vec<f64>)>;
 
 /// Run the benchmarks side by side with their peers (the original Axon in a venv, tokio,
-/// threads with crossbeam) and write the report to docs/benchmarks/<date>.md.
+/// threads with crossbeam) and write the report to `docs/benchmarks/<date>.md`.
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct Options {
     /// The arguments as given, for the report (filled in by `main`, not parsed).
