@@ -155,7 +155,7 @@ fn logwatch_ends_cleanly_on_sigterm_once_its_stdout_and_stderr_are_closed() {
     // With `--serve 0` its first line (on stderr) comes once its handler is installed.
     let (mut watch, line) =
         Orphaned::start_reading(env!("CARGO_BIN_EXE_logwatch"), &[&path, "x", "--serve", "0"], true);
-    assert!(line.contains("serving matching lines on"), "{line:?}");
+    assert!(line.contains("Logwatch running on port"), "{line:?}");
     let status = watch.signal_and_wait("TERM");
     assert_eq!(status.code(), Some(0), "{status}");
 }
